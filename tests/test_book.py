@@ -1,0 +1,76 @@
+"""The book builds with warnings as errors, and its chart outputs work offline and in print."""
+import json
+import re
+
+import pytest
+
+from coachbook.notebooks import chapter_notebooks
+from conftest import ROOT
+
+NOTEBOOKS = chapter_notebooks()
+
+
+def _outputs(path):
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        yield from cell.get("outputs", [])
+
+
+def test_there_are_chapter_notebooks():
+    assert NOTEBOOKS, "no notebooks under chapters/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_with_outputs_and_no_timing_metadata(path):
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+    assert any(c.get("outputs") for c in code), f"{path.name} has no stored outputs for nbval to check"
+    for cell in code:
+        assert "execution" not in cell.get("metadata", {}), f"{path.name} stores timing metadata"
+        assert cell.get("execution_count") is not None, f"{path.name} has an unexecuted cell"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_chart_output_carries_png_and_svg_and_no_cdn(path):
+    for output in _outputs(path):
+        data = output.get("data", {})
+        html = data.get("text/html", "")
+        html = "".join(html) if isinstance(html, list) else html
+        assert not re.search(r"<script[^>]+src=[\"']https?://", html), f"{path.name}: output loads a remote script"
+        if "coachbook-chart" in html or "application/vnd.vegalite" in str(data.keys()):
+            assert "image/png" in data and "image/svg+xml" in data, f"{path.name}: chart without PNG + SVG"
+
+
+def test_book_builds_without_warnings(built_book):
+    assert (built_book / "index.html").is_file()
+
+
+def test_built_pages_load_no_chart_script_from_a_cdn(built_book):
+    pages = list(built_book.rglob("*.html"))
+    assert pages
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"src=[\"']https?://[^\"']*(vega|altair)", text), f"{page.name} loads vega from a CDN"
+        for figure in re.findall(r'<figure class="coachbook-chart".*?</figure>', text, flags=re.S):
+            assert "<svg" in figure, f"{page.name}: a chart figure without its static SVG"
+
+
+def test_interactive_chart_scripts_are_served_with_the_book(built_book):
+    static = built_book / "_static"
+    assert (static / "coachbook-vega-bundle.js").stat().st_size > 100_000
+    assert (static / "coachbook-charts.js").is_file()
+    landing = (built_book / "intro.html").read_text(encoding="utf-8")
+    assert "coachbook-vega-bundle.js" in landing
+
+
+def test_launch_buttons_come_from_the_repository_setting(built_book, root):
+    import yaml
+
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    url = config["repository"]["url"].rstrip("/")
+    page = next(p for p in built_book.rglob("*.html") if p.parent != built_book and "_static" not in p.parts
+                and p.with_suffix(".ipynb").name in {n.name for n in NOTEBOOKS})
+    text = page.read_text(encoding="utf-8")
+    slug = url.split("github.com/")[1]
+    assert f"mybinder.org/v2/gh/{slug}" in text
+    assert f"colab.research.google.com/github/{slug}" in text
