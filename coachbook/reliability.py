@@ -1,0 +1,518 @@
+"""Reliability and agreement of classroom-observation scores, and paired effect sizes.
+
+Coaching studies stand or fall on their measures: if two trained raters give
+the same lesson different Mathematical Quality of Instruction (MQI) scores, a
+coaching effect on MQI is partly an effect on who did the rating. This module
+collects the statistics used to report how far scores can be trusted:
+
+- :func:`icc`, :func:`icc_wide`          intraclass correlations (Shrout & Fleiss 1979)
+- :func:`weighted_kappa`,
+  :func:`weighted_kappa_from_table`      chance-corrected agreement on ordinal codes
+- :func:`rater_agreement`                the calibration summary a coach trainer reads
+- :func:`d_z`, :func:`d_av`, :func:`g_av` standardized change in a within-teacher design
+- :func:`coefficient_of_variation`       spread relative to the mean
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from coachbook._validate import require_columns, require_numeric
+
+__all__ = [
+    "icc",
+    "icc_wide",
+    "Kappa",
+    "weighted_kappa",
+    "weighted_kappa_from_table",
+    "rater_agreement",
+    "d_z",
+    "d_av",
+    "g_av",
+    "coefficient_of_variation",
+]
+
+# pingouin's McGraw-Wong labels -> (Shrout & Fleiss name, what it measures).
+_SHROUT_FLEISS = {
+    "ICC(1,1)": ("ICC(1,1)", "one rater; each target rated by different raters"),
+    "ICC(A,1)": ("ICC(2,1)", "one rater; random raters, absolute agreement"),
+    "ICC(C,1)": ("ICC(3,1)", "one rater; fixed raters, consistency"),
+    "ICC(1,k)": ("ICC(1,k)", "mean of k raters; different raters per target"),
+    "ICC(A,k)": ("ICC(2,k)", "mean of k raters; random raters, absolute agreement"),
+    "ICC(C,k)": ("ICC(3,k)", "mean of k raters; fixed raters, consistency"),
+}
+
+
+# --------------------------------------------------------------------------
+# Intraclass correlations
+# --------------------------------------------------------------------------
+def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str) -> pd.DataFrame:
+    """All six Shrout & Fleiss (1979) intraclass correlations from long data.
+
+    An ICC is the share of the variance in scores that lies between *targets*
+    (lessons, teachers) rather than between raters or in noise. It answers
+    "if I rescored these lessons, would their ordering (or their scores)
+    hold up?".
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per (target, rater) score. Every rater must score every target
+        exactly once (a fully crossed, balanced design).
+    targets, raters, ratings : str
+        Column names of the rated object, the rater, and the numeric score.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by form (``"ICC(1,1)"`` ... ``"ICC(3,k)"``, where k is the
+        number of raters), with columns ``description``, ``icc``, ``F``,
+        ``df1``, ``df2``, ``p_value``, ``ci95_low``, ``ci95_high``.
+
+    Notes
+    -----
+    With n targets and k raters, a two-way ANOVA gives the mean squares BMS
+    (between targets), JMS (between raters), EMS (residual) and
+    WMS = (SS_raters + SS_residual) / (n(k - 1)) (within targets). Then
+
+    ========  ====================================================  =====================
+    form      formula                                               raters are ...
+    ========  ====================================================  =====================
+    ICC(1,1)  (BMS - WMS) / (BMS + (k-1) WMS)                        different per target
+    ICC(2,1)  (BMS - EMS) / (BMS + (k-1) EMS + k (JMS - EMS) / n)    a random sample
+    ICC(3,1)  (BMS - EMS) / (BMS + (k-1) EMS)                        the only raters (fixed)
+    ICC(1,k)  (BMS - WMS) / BMS
+    ICC(2,k)  (BMS - EMS) / (BMS + (JMS - EMS) / n)
+    ICC(3,k)  (BMS - EMS) / BMS
+    ========  ====================================================  =====================
+
+    The ``,1`` forms are the reliability of one rater's score, the ``,k``
+    forms that of the mean of k raters. ICC(2,·) counts a rater's overall
+    leniency as error (absolute agreement); ICC(3,·) ignores it (consistency).
+    For MQI scores from a pool of trained raters, ICC(2,1) is the usual choice.
+
+    The computation is done by :func:`pingouin.intraclass_corr`, whose
+    estimates reproduce Shrout & Fleiss's Table 4; confidence intervals are
+    its 95% F-based intervals (Shrout & Fleiss 1979; McGraw & Wong 1996),
+    unrounded.
+
+    References
+    ----------
+    Shrout, P. E., & Fleiss, J. L. (1979). Intraclass correlations: Uses in
+    assessing rater reliability. *Psychological Bulletin, 86*(2), 420-428.
+    """
+    require_columns(data, [targets, raters, ratings])
+    require_numeric(data, [ratings])
+    if data[ratings].isna().any():
+        raise ValueError(
+            f"{int(data[ratings].isna().sum())} rating(s) in {ratings!r} are missing; the ICC "
+            "needs every rater to score every target. Drop the incomplete targets first."
+        )
+    duplicated = data.duplicated([targets, raters])
+    if duplicated.any():
+        example = data.loc[duplicated, [targets, raters]].iloc[0].tolist()
+        raise ValueError(
+            f"{int(duplicated.sum())} (target, rater) pair(s) appear more than once, for example "
+            f"{example}; each rater must score each target once. Average repeat scores first."
+        )
+    wide = data.pivot(index=targets, columns=raters, values=ratings)
+    return icc_wide(wide)
+
+
+def icc_wide(ratings) -> pd.DataFrame:
+    """All six Shrout & Fleiss ICCs from a targets x raters table.
+
+    Parameters
+    ----------
+    ratings : array-like or pandas.DataFrame, shape (n_targets, n_raters)
+        Row i, column j is rater j's score of target i. No missing cells.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`icc`.
+
+    Examples
+    --------
+    Shrout & Fleiss (1979), Table 2 (6 targets, 4 judges):
+
+    >>> table = icc_wide([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8],
+    ...                   [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]])
+    >>> round(float(table.loc["ICC(2,1)", "icc"]), 2)
+    0.29
+    """
+    wide = pd.DataFrame(ratings)
+    if wide.ndim != 2 or wide.empty:
+        raise ValueError(
+            "ratings must be a non-empty 2-D table: one row per target, one column per rater."
+        )
+    non_numeric = [c for c in wide.columns if not pd.api.types.is_numeric_dtype(wide[c])]
+    if non_numeric:
+        raise ValueError(
+            f"ratings must be numeric; rater column(s) {non_numeric[:5]} are not. "
+            "Convert codes to numbers with pd.to_numeric(...)."
+        )
+    n_targets, n_raters = wide.shape
+    if n_raters < 2:
+        raise ValueError(
+            f"found {n_raters} rater; an ICC compares raters, so at least 2 are needed."
+        )
+    if n_targets < 2:
+        raise ValueError(
+            f"found {n_targets} target; an ICC needs at least 2 rated targets to have "
+            "between-target variance."
+        )
+    incomplete = wide.index[wide.isna().any(axis=1)].tolist()
+    if incomplete:
+        raise ValueError(
+            f"the design is unbalanced: target(s) {incomplete[:5]} lack a score from some rater. "
+            "The Shrout-Fleiss ICCs need a fully crossed design; drop those targets "
+            "or use a mixed model for incomplete designs."
+        )
+
+    import pingouin  # imported here: it is slow to load and only this function needs it
+
+    long = (
+        wide.rename_axis(index="target", columns="rater")
+        .reset_index()
+        .melt(id_vars="target", var_name="rater", value_name="rating")
+    )
+    long["rating"] = long["rating"].astype(float)
+    # pingouin rounds its CI column to 2 decimals by default; keep full precision.
+    saved = dict(pingouin.options)
+    try:
+        for key in [k for k in pingouin.options if k == "round" or k.startswith("round.")]:
+            pingouin.options[key] = None
+        with warnings.catch_warnings():
+            # pingouin 0.7 calls a pandas method deprecated in pandas 3.1; harmless here.
+            warnings.filterwarnings("ignore", message="The inplace keyword", module=r"pingouin\.")
+            raw = pingouin.intraclass_corr(long, targets="target", raters="rater", ratings="rating")
+    finally:
+        pingouin.options.clear()
+        pingouin.options.update(saved)
+    ci = np.vstack(raw["CI95"].to_numpy())
+    names, descriptions = zip(*raw["Type"].map(_SHROUT_FLEISS))
+    return pd.DataFrame(
+        {
+            "description": descriptions,
+            "icc": raw["ICC"].to_numpy(dtype=float),
+            "F": raw["F"].to_numpy(dtype=float),
+            "df1": raw["df1"].to_numpy(),
+            "df2": raw["df2"].to_numpy(),
+            "p_value": raw["pval"].to_numpy(dtype=float),
+            "ci95_low": ci[:, 0],
+            "ci95_high": ci[:, 1],
+        },
+        index=pd.Index(names, name="form"),
+    )
+
+
+# --------------------------------------------------------------------------
+# Cohen's kappa, unweighted and weighted
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Kappa:
+    """A kappa estimate with its asymptotic standard error (as SAS PROC FREQ reports it)."""
+
+    kappa: float
+    ase: float
+    n: int
+    weights: str
+
+    @property
+    def ci95(self) -> tuple[float, float]:
+        """Wald 95% interval kappa +/- 1.96 ASE (SAS's "95% Confidence Limits")."""
+        half = 1.959963984540054 * self.ase
+        return (self.kappa - half, self.kappa + half)
+
+    def __float__(self) -> float:
+        return float(self.kappa)
+
+
+_WEIGHTS = ("none", "linear", "quadratic")
+
+
+def _agreement_weights(n_categories: int, weights: str) -> np.ndarray:
+    """Credit w_ij for a rater-1 code i and rater-2 code j (1 on the diagonal)."""
+    if weights not in _WEIGHTS:
+        raise ValueError(f"weights must be one of {_WEIGHTS}, got {weights!r}.")
+    steps = np.arange(n_categories)
+    distance = np.abs(steps[:, None] - steps[None, :]) / (n_categories - 1)
+    if weights == "none":
+        return np.eye(n_categories)
+    if weights == "linear":
+        return 1.0 - distance
+    return 1.0 - distance**2
+
+
+def weighted_kappa_from_table(table, weights: str = "linear") -> Kappa:
+    """Cohen's kappa from a square contingency table of two raters' codes.
+
+    Kappa is observed agreement corrected for the agreement two raters would
+    reach by chance if they coded independently with their own base rates:
+    0 is chance level, 1 is perfect agreement. Weighted kappa gives partial
+    credit to near misses on an ordinal scale (a 3 against a 4 is better than
+    a 1 against a 4).
+
+    Parameters
+    ----------
+    table : array-like, shape (k, k)
+        Counts; rows are rater 1's codes, columns rater 2's, in scale order.
+    weights : {"linear", "quadratic", "none"}
+        Credit for a disagreement of |i - j| steps on a k-point scale:
+        ``"linear"`` (Cicchetti-Allison) 1 - |i-j|/(k-1); ``"quadratic"``
+        (Fleiss-Cohen) 1 - (i-j)^2/(k-1)^2; ``"none"`` only exact matches
+        count (simple kappa). Categories are treated as equally spaced.
+
+    Returns
+    -------
+    Kappa
+        ``kappa``, its asymptotic standard error ``ase``, ``n``, ``weights``,
+        and a ``ci95`` property.
+
+    Notes
+    -----
+    With cell proportions p_ij, margins p_i. and p_.j, and weights w_ij:
+
+    - P_o = sum w_ij p_ij,  P_e = sum w_ij p_i. p_.j,  kappa = (P_o - P_e) / (1 - P_e)
+    - ASE^2 = [sum p_ij (w_ij - (wbar_i. + wbar_.j)(1 - kappa))^2
+      - (kappa - P_e (1 - kappa))^2] / ((1 - P_e)^2 n),
+      where wbar_i. = sum_j p_.j w_ij and wbar_.j = sum_i p_i. w_ij
+      (Fleiss, Cohen & Everitt 1969, as in the SAS PROC FREQ documentation).
+      With ``weights="none"`` this is the ASE of simple kappa.
+
+    References
+    ----------
+    Cohen, J. (1968). Weighted kappa. *Psychological Bulletin, 70*(4), 213-220.
+    Fleiss, J. L., Cohen, J., & Everitt, B. S. (1969). Large sample standard
+    errors of kappa and weighted kappa. *Psychological Bulletin, 72*(5), 323-327.
+    SAS Institute. PROC FREQ, "Tests and Measures of Agreement".
+
+    Examples
+    --------
+    >>> k = weighted_kappa_from_table([[0, 4, 1], [0, 8, 0], [0, 1, 5]], weights="none")
+    >>> round(k.kappa, 4), round(k.ase, 4)
+    (0.4842, 0.138)
+    """
+    counts = np.asarray(table, dtype=float)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
+        raise ValueError(
+            f"table must be square (rater 1 codes x rater 2 codes), got shape {counts.shape}; "
+            "include empty rows/columns for codes one rater never used."
+        )
+    if counts.shape[0] < 2:
+        raise ValueError("table must have at least 2 categories for kappa to be defined.")
+    if np.isnan(counts).any() or (counts < 0).any():
+        raise ValueError("table must hold non-negative counts with no missing cells.")
+    n = counts.sum()
+    if n == 0:
+        raise ValueError("table is empty (all counts are 0).")
+
+    w = _agreement_weights(counts.shape[0], weights)
+    p = counts / n
+    row, col = p.sum(axis=1), p.sum(axis=0)
+    p_observed = (w * p).sum()
+    p_chance = (w * np.outer(row, col)).sum()
+    if np.isclose(p_chance, 1.0):
+        raise ValueError(
+            "kappa is undefined: both raters used a single category, so chance agreement is 1."
+        )
+    kappa = (p_observed - p_chance) / (1 - p_chance)
+
+    wbar_row = w @ col  # wbar_i. = sum_j p_.j w_ij
+    wbar_col = row @ w  # wbar_.j = sum_i p_i. w_ij
+    spread = (p * (w - (wbar_row[:, None] + wbar_col[None, :]) * (1 - kappa)) ** 2).sum()
+    variance = (spread - (kappa - p_chance * (1 - kappa)) ** 2) / ((1 - p_chance) ** 2 * n)
+    # Rounding can push a zero variance (perfect agreement) slightly negative.
+    return Kappa(float(kappa), float(np.sqrt(max(variance, 0.0))), int(round(n)), weights)
+
+
+def _paired_codes(rater1, rater2, categories) -> tuple[np.ndarray, np.ndarray, list]:
+    """Two equal-length code vectors and the ordered list of categories."""
+    r1 = pd.Series(rater1).reset_index(drop=True)
+    r2 = pd.Series(rater2).reset_index(drop=True)
+    if len(r1) == 0 or len(r2) == 0:
+        raise ValueError("rater1 and rater2 are empty; pass one code per rated object.")
+    if len(r1) != len(r2):
+        raise ValueError(
+            f"rater1 has {len(r1)} ratings and rater2 has {len(r2)}; they must be paired "
+            "(the same objects, in the same order)."
+        )
+    if r1.isna().any() or r2.isna().any():
+        raise ValueError(
+            "rater1 or rater2 has missing codes; drop the objects either rater left unscored."
+        )
+    if categories is None:
+        categories = sorted(set(r1) | set(r2))
+    categories = list(categories)
+    bad = sorted(set(r1[~r1.isin(categories)]) | set(r2[~r2.isin(categories)]), key=str)
+    if bad:
+        raise ValueError(
+            f"rating(s) {bad[:10]} are not among the declared categories {categories}; "
+            "fix the codes or declare the full scale."
+        )
+    return r1.to_numpy(), r2.to_numpy(), categories
+
+
+def weighted_kappa(rater1, rater2, categories=None, weights: str = "linear") -> Kappa:
+    """Cohen's (weighted) kappa for two raters who coded the same objects.
+
+    Parameters
+    ----------
+    rater1, rater2 : array-like
+        Paired codes (same objects, same order), e.g. MQI scores 1-4.
+    categories : sequence, optional
+        The full ordered scale, e.g. ``[1, 2, 3, 4]``. Declare it: by default
+        the scale is the sorted codes observed, so if neither rater used a
+        middle code (say 3), a 2 and a 4 would be treated as adjacent.
+    weights : {"linear", "quadratic", "none"}
+        See :func:`weighted_kappa_from_table`.
+
+    Returns
+    -------
+    Kappa
+        See :func:`weighted_kappa_from_table` for the formulas.
+    """
+    r1, r2, categories = _paired_codes(rater1, rater2, categories)
+    position = {c: i for i, c in enumerate(categories)}
+    table = np.zeros((len(categories), len(categories)))
+    np.add.at(table, ([position[c] for c in r1], [position[c] for c in r2]), 1)
+    return weighted_kappa_from_table(table, weights=weights)
+
+
+def rater_agreement(rater1, rater2, categories=None) -> pd.Series:
+    """Calibration summary for a rater scoring against a master coder.
+
+    Used in rater training: the trainee (``rater2``) scores the same video
+    segments as the master (``rater1``) and is certified once agreement
+    reaches the study's threshold, usually stated as exact or adjacent
+    (within one point) agreement.
+
+    Parameters
+    ----------
+    rater1, rater2 : array-like of numbers
+        Paired scores on an integer scale (same segments, same order).
+    categories : sequence, optional
+        The full scale, passed to :func:`weighted_kappa`.
+
+    Returns
+    -------
+    pandas.Series
+        ``n``; ``exact`` share of identical scores; ``adjacent`` share within
+        one point (exact matches included); ``mean_difference`` = mean of
+        rater2 - rater1 (positive: rater2 scores more leniently);
+        ``linear_kappa`` linear weighted kappa.
+    """
+    r1, r2, categories = _paired_codes(rater1, rater2, categories)
+    try:
+        r1, r2 = r1.astype(float), r2.astype(float)
+    except (TypeError, ValueError):
+        raise ValueError("rater_agreement needs numeric scores to measure differences.") from None
+    gap = r2 - r1
+    return pd.Series(
+        {
+            "n": len(gap),
+            "exact": float(np.mean(gap == 0)),
+            "adjacent": float(np.mean(np.abs(gap) <= 1)),
+            "mean_difference": float(gap.mean()),
+            "linear_kappa": weighted_kappa(r1, r2, categories, weights="linear").kappa,
+        },
+        dtype=object,
+    )
+
+
+# --------------------------------------------------------------------------
+# Effect sizes for paired (pre/post, within-teacher) designs
+# --------------------------------------------------------------------------
+def _paired_values(x1, x2) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(x1, dtype=float).ravel()
+    b = np.asarray(x2, dtype=float).ravel()
+    if a.size != b.size:
+        raise ValueError(
+            f"x1 has {a.size} values and x2 has {b.size}; paired effect sizes need one "
+            "pair per person (the same people, in the same order)."
+        )
+    complete = ~(np.isnan(a) | np.isnan(b))  # a pair with a missing half carries no change
+    a, b = a[complete], b[complete]
+    if a.size < 2:
+        raise ValueError(
+            f"only {a.size} complete pair(s); a standard deviation needs at least 2."
+        )
+    return a, b
+
+
+def d_z(x1, x2) -> float:
+    """Cohen's d_z: mean difference over the SD of the differences.
+
+    d_z = mean(x1 - x2) / SD(x1 - x2) = t / sqrt(n). It describes the
+    *consistency* of change, so it is the right input to a power analysis for
+    a paired test, but it is not comparable to a between-group d (Lakens 2013,
+    eq. 6). Pairs with a missing value are dropped.
+
+    References
+    ----------
+    Lakens, D. (2013). Calculating and reporting effect sizes to facilitate
+    cumulative science. *Frontiers in Psychology, 4*, 863.
+    """
+    a, b = _paired_values(x1, x2)
+    diff = a - b
+    sd = diff.std(ddof=1)
+    if sd == 0:
+        raise ValueError(
+            "every pair changed by the same amount, so d_z is undefined (SD of differences is 0)."
+        )
+    return float(diff.mean() / sd)
+
+
+def d_av(x1, x2) -> float:
+    """Cohen's d_av: mean difference over the average of the two SDs.
+
+    d_av = (mean(x1) - mean(x2)) / ((SD1 + SD2) / 2)   (Lakens 2013, eq. 10)
+
+    It ignores the correlation between the two measurements, so it is close to
+    the d a between-group design would give; report it next to d_z. Note the
+    denominator is the mean of the two SDs, not the root mean square. Pairs
+    with a missing value are dropped.
+
+    References
+    ----------
+    Lakens, D. (2013). Calculating and reporting effect sizes to facilitate
+    cumulative science. *Frontiers in Psychology, 4*, 863.
+    """
+    a, b = _paired_values(x1, x2)
+    mean_sd = (a.std(ddof=1) + b.std(ddof=1)) / 2
+    if mean_sd == 0:
+        raise ValueError("both measurements are constant, so d_av is undefined (both SDs are 0).")
+    return float((a.mean() - b.mean()) / mean_sd)
+
+
+def g_av(x1, x2) -> float:
+    """Hedges's g_av: d_av with the small-sample bias correction.
+
+    g_av = d_av * (1 - 3 / (4 (n1 + n2) - 9)), with n1 = n2 = the number of
+    complete pairs (Lakens 2013, eq. 4 applied to d_av, as in his worked
+    example). d overestimates the population effect in small samples; the
+    factor removes most of that bias.
+    """
+    a, _ = _paired_values(x1, x2)
+    return d_av(x1, x2) * (1 - 3 / (4 * (2 * a.size) - 9))
+
+
+def coefficient_of_variation(x) -> float:
+    """Sample SD divided by the mean (missing values dropped).
+
+    A unit-free measure of spread, meaningful only for ratio-scale quantities
+    with a true zero (minutes of coaching, number of sessions), not for
+    rubric scores whose zero is arbitrary.
+    """
+    values = np.asarray(x, dtype=float).ravel()
+    values = values[~np.isnan(values)]
+    if values.size < 2:
+        raise ValueError(f"need at least 2 non-missing values for a sample SD, got {values.size}.")
+    mean = values.mean()
+    if mean == 0:
+        raise ValueError("the mean is 0, so the coefficient of variation is undefined.")
+    return float(values.std(ddof=1) / mean)

@@ -1,0 +1,229 @@
+"""Tests of coachbook.reliability against published worked examples.
+
+The data are copied from the sources cited in each test (they are tiny and
+public); see /work/shared/reference-cases/README.md.
+"""
+import numpy as np
+import pandas as pd
+import pytest
+
+from coachbook.reliability import (
+    coefficient_of_variation,
+    d_av,
+    d_z,
+    g_av,
+    icc,
+    icc_wide,
+    rater_agreement,
+    weighted_kappa,
+    weighted_kappa_from_table,
+)
+
+# Shrout & Fleiss (1979), Table 2: 6 targets (rows) x 4 judges (columns).
+SHROUT_FLEISS = np.array(
+    [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
+)
+# SAS PROC FREQ documentation, agreement example: rows rater 1, columns rater 2.
+SAS_TABLE = np.array([[0, 4, 1], [0, 8, 0], [0, 1, 5]])
+# Lakens (2013), movie ratings of 10 people.
+MOVIE_1 = [9, 7, 8, 9, 8, 9, 9, 10, 9, 9]
+MOVIE_2 = [9, 6, 7, 8, 7, 9, 8, 8, 8, 7]
+
+
+def _long(table) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(t, f"judge{j}", table[t, j]) for t in range(table.shape[0]) for j in range(table.shape[1])],
+        columns=["target", "judge", "score"],
+    )
+
+
+def _pairs_from_table(table):
+    """Expand a contingency table into two vectors of codes 1..k."""
+    r1, r2 = [], []
+    for i, j in zip(*np.nonzero(table)):
+        r1 += [i + 1] * table[i, j]
+        r2 += [j + 1] * table[i, j]
+    return r1, r2
+
+
+# --------------------------------------------------------------------------
+# Published values
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "form, published",
+    [("ICC(1,1)", 0.17), ("ICC(2,1)", 0.29), ("ICC(3,1)", 0.71),
+     ("ICC(1,k)", 0.44), ("ICC(2,k)", 0.62), ("ICC(3,k)", 0.91)],
+)
+def test_icc_matches_shrout_fleiss_table_4(form, published):
+    """Shrout & Fleiss (1979, Psychological Bulletin 86, p. 425, Table 4), data of
+    their Table 2; k = 4, so ICC(1,k) is their ICC(1,4)."""
+    assert round(icc_wide(SHROUT_FLEISS).loc[form, "icc"], 2) == published
+    assert round(icc(_long(SHROUT_FLEISS), "target", "judge", "score").loc[form, "icc"], 2) == published
+
+
+def test_icc_confidence_intervals_bracket_estimates():
+    result = icc_wide(SHROUT_FLEISS)
+    assert (result["ci95_low"] < result["icc"]).all()
+    assert (result["icc"] < result["ci95_high"]).all()
+
+
+@pytest.mark.parametrize(
+    "weights, kappa, ase", [("none", 0.4842, 0.1380), ("linear", 0.4701, 0.1457)]
+)
+def test_kappa_matches_sas_proc_freq(weights, kappa, ase):
+    """SAS/STAT PROC FREQ documentation, "Agreement Study" example output:
+    simple kappa .4842 (ASE .1380); Cicchetti-Allison weighted kappa .4701 (ASE .1457)."""
+    from_table = weighted_kappa_from_table(SAS_TABLE, weights=weights)
+    assert round(from_table.kappa, 4) == kappa
+    assert round(from_table.ase, 4) == ase
+    assert from_table.n == 19
+    from_codes = weighted_kappa(*_pairs_from_table(SAS_TABLE), categories=[1, 2, 3], weights=weights)
+    assert from_codes == from_table
+
+
+def test_paired_effect_sizes_match_lakens_2013():
+    """Lakens (2013, Frontiers in Psychology 4:863), movie-rating example:
+    t(9) = 4.74, d_z = 1.50, d_av = 1.13, g_av = 1.08."""
+    assert round(d_z(MOVIE_1, MOVIE_2), 2) == 1.50
+    assert round(d_z(MOVIE_1, MOVIE_2) * np.sqrt(10), 2) == 4.74  # t = d_z * sqrt(n)
+    assert round(d_av(MOVIE_1, MOVIE_2), 2) == 1.13
+    assert round(g_av(MOVIE_1, MOVIE_2), 2) == 1.08
+
+
+# --------------------------------------------------------------------------
+# Properties and small hand-checked cases
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("weights", ["none", "linear", "quadratic"])
+def test_kappa_is_one_for_identical_ratings(weights):
+    scores = [1, 2, 3, 4, 2, 3, 1, 4]
+    result = weighted_kappa(scores, scores, weights=weights)
+    assert result.kappa == pytest.approx(1.0)
+    assert result.ase == pytest.approx(0.0, abs=1e-12)
+
+
+def test_icc_is_symmetric_in_rater_order():
+    shuffled = SHROUT_FLEISS[:, [2, 0, 3, 1]]
+    pd.testing.assert_frame_equal(icc_wide(shuffled), icc_wide(SHROUT_FLEISS))
+
+
+def test_declared_scale_keeps_unused_middle_code():
+    """If nobody used 3, the observed codes 1, 2, 4 must not be treated as adjacent steps."""
+    r1, r2 = [1, 2, 4, 4, 2, 1], [1, 4, 4, 2, 2, 2]
+    declared = weighted_kappa(r1, r2, categories=[1, 2, 3, 4]).kappa
+    observed_only = weighted_kappa(r1, r2).kappa
+    assert declared != pytest.approx(observed_only)
+    assert weighted_kappa(r1, r2, categories=[1, 2, 4]).kappa == pytest.approx(observed_only)
+
+
+def test_rater_agreement_summary():
+    master = [1, 2, 3, 4, 2, 3, 3, 1]
+    trainee = [1, 3, 3, 4, 3, 3, 1, 1]
+    summary = rater_agreement(master, trainee, categories=[1, 2, 3, 4])
+    assert summary["n"] == 8
+    assert summary["exact"] == pytest.approx(5 / 8)
+    assert summary["adjacent"] == pytest.approx(7 / 8)
+    assert summary["mean_difference"] == pytest.approx(0.0)  # +1, +1, -2
+    assert summary["linear_kappa"] == pytest.approx(
+        weighted_kappa(master, trainee, categories=[1, 2, 3, 4]).kappa
+    )
+
+
+def test_paired_effect_sizes_drop_incomplete_pairs():
+    with_gap = MOVIE_1 + [np.nan], MOVIE_2 + [5.0]
+    assert d_av(*with_gap) == pytest.approx(d_av(MOVIE_1, MOVIE_2))
+    assert d_z(*with_gap) == pytest.approx(d_z(MOVIE_1, MOVIE_2))
+
+
+def test_coefficient_of_variation():
+    assert coefficient_of_variation([2, 4, 6]) == pytest.approx(2 / 4)
+    assert coefficient_of_variation([2, 4, np.nan, 6]) == pytest.approx(0.5)
+
+
+# --------------------------------------------------------------------------
+# Bad inputs raise ValueError saying what is wrong
+# --------------------------------------------------------------------------
+def test_icc_rejects_missing_column():
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['rater'\]"):
+        icc(_long(SHROUT_FLEISS), "target", "rater", "score")
+
+
+def test_icc_rejects_non_numeric_ratings():
+    data = _long(SHROUT_FLEISS).assign(score=lambda d: d["score"].astype(str))
+    with pytest.raises(ValueError, match="must be numeric"):
+        icc(data, "target", "judge", "score")
+    with pytest.raises(ValueError, match="must be numeric"):
+        icc_wide(pd.DataFrame({"a": ["1", "2"], "b": ["2", "3"]}))
+
+
+def test_icc_rejects_single_rater():
+    with pytest.raises(ValueError, match="at least 2 are needed"):
+        icc_wide(SHROUT_FLEISS[:, :1])
+
+
+def test_icc_rejects_single_target():
+    with pytest.raises(ValueError, match="at least 2 rated targets"):
+        icc_wide(SHROUT_FLEISS[:1, :])
+
+
+def test_icc_rejects_unbalanced_design():
+    data = _long(SHROUT_FLEISS).iloc[1:]  # target 0 lacks judge0's score
+    with pytest.raises(ValueError, match=r"unbalanced: target\(s\) \[0\]"):
+        icc(data, "target", "judge", "score")
+
+
+def test_icc_rejects_missing_and_duplicate_ratings():
+    data = _long(SHROUT_FLEISS).astype({"score": float})
+    data.loc[3, "score"] = np.nan
+    with pytest.raises(ValueError, match="missing"):
+        icc(data, "target", "judge", "score")
+    doubled = pd.concat([_long(SHROUT_FLEISS), _long(SHROUT_FLEISS).iloc[:1]])
+    with pytest.raises(ValueError, match="more than once"):
+        icc(doubled, "target", "judge", "score")
+
+
+def test_kappa_names_ratings_outside_categories():
+    with pytest.raises(ValueError, match=r"rating\(s\) \[0, 5\] are not among"):
+        weighted_kappa([1, 2, 5], [0, 2, 3], categories=[1, 2, 3, 4])
+
+
+def test_kappa_rejects_unequal_lengths_and_empty_input():
+    with pytest.raises(ValueError, match="rater1 has 3 ratings and rater2 has 2"):
+        weighted_kappa([1, 2, 3], [1, 2])
+    with pytest.raises(ValueError, match="empty"):
+        weighted_kappa([], [])
+    with pytest.raises(ValueError, match="empty"):
+        weighted_kappa_from_table([[0, 0], [0, 0]])
+
+
+def test_kappa_rejects_bad_weights_tables_and_one_category():
+    with pytest.raises(ValueError, match="weights must be one of"):
+        weighted_kappa([1, 2], [1, 2], weights="cubic")
+    with pytest.raises(ValueError, match="must be square"):
+        weighted_kappa_from_table([[1, 2, 3], [4, 5, 6]])
+    with pytest.raises(ValueError, match="single category"):
+        weighted_kappa([2, 2], [2, 2], categories=[1, 2, 3])
+    with pytest.raises(ValueError, match="missing codes"):
+        weighted_kappa([1, None], [1, 2])
+
+
+def test_rater_agreement_needs_numeric_scores():
+    with pytest.raises(ValueError, match="numeric scores"):
+        rater_agreement(["low", "high"], ["high", "high"])
+
+
+def test_paired_effect_sizes_reject_bad_pairs():
+    with pytest.raises(ValueError, match="x1 has 3 values and x2 has 2"):
+        d_av([1, 2, 3], [1, 2])
+    with pytest.raises(ValueError, match=r"only 1 complete pair\(s\)"):
+        g_av([1, np.nan], [2, 3])
+    with pytest.raises(ValueError, match="SD of differences is 0"):
+        d_z([1, 2, 3], [2, 3, 4])
+    with pytest.raises(ValueError, match="both SDs are 0"):
+        d_av([1, 1, 1], [2, 2, 2])
+
+
+def test_coefficient_of_variation_rejects_zero_mean_and_short_input():
+    with pytest.raises(ValueError, match="mean is 0"):
+        coefficient_of_variation([-1, 1])
+    with pytest.raises(ValueError, match="at least 2 non-missing values"):
+        coefficient_of_variation([3, np.nan])
