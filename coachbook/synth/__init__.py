@@ -78,3 +78,18 @@ def write_all(target: Path | None = None, seed: int = SEED) -> list[Path]:
         write_csv(frame, path)
         written.append(path)
     return written
+
+
+def codebook_table(name: str) -> pd.DataFrame:
+    """One file's codebook as a table (variable, type, values, meaning, source).
+
+    The codebook appendix prints these tables, so the documentation is generated
+    from the same metadata the generators declare and cannot drift from them.
+    """
+    specs = codebook()
+    if name not in specs:
+        raise ValueError(f"no codebook entry for {name!r}; documented files: {sorted(specs)}")
+    return pd.DataFrame(
+        [{"variable": v.name, "type": v.dtype, "values": v.values, "meaning": v.meaning,
+          "source": v.source} for v in specs[name].variables]
+    )

@@ -1,0 +1,386 @@
+"""Growth models: coding time, centering, and testing variance components.
+
+A two-level growth model treats occasions ``t`` as nested in persons ``i``
+(Raudenbush & Bryk 2002, ch. 6): ``y_ti = pi_0i + pi_1i a_ti + e_ti`` at level 1,
+and ``pi_pi = beta_p0 + beta_p1 X_i + r_pi`` at level 2. How ``a_ti`` is coded
+decides what the intercept and the slopes mean, so the coding functions here
+are small but worth reading. The tests compare models (deviance and
+likelihood-ratio tests) and check whether level-1 coefficients vary across
+units (HLM's chi-square test).
+
+References
+----------
+Raudenbush, S. W., & Bryk, A. S. (2002). *Hierarchical Linear Models* (2nd ed.).
+Singer, J. D., & Willett, J. B. (2003). *Applied Longitudinal Data Analysis*.
+Stram, D. O., & Lee, J. W. (1994). Variance components testing in the
+longitudinal mixed effects model. *Biometrics*, 50, 1171-1177.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from coachbook._validate import require_columns, require_numeric
+from coachbook.multilevel import MixedFit, fit_mixed
+
+__all__ = ["code_time_linear", "code_time_piecewise", "code_time_polynomial",
+           "person_mean_center", "check_growth_data", "hlm_variance_chisq",
+           "LikelihoodRatioTest", "lr_test_variance_component", "deviance_test"]
+
+
+# --------------------------------------------------------------------------
+# Coding time
+# --------------------------------------------------------------------------
+def _as_series(values, name) -> pd.Series:
+    s = values.copy() if isinstance(values, pd.Series) else pd.Series(np.asarray(values))
+    return s.rename(name)
+
+
+def code_time_linear(cycle, cycle_to_years, origin=0.0) -> pd.Series:
+    """Convert data-collection cycles to time in years, ``a_t = years(cycle) - origin``.
+
+    The intercept of a growth model is the expected outcome at ``a_t = 0`` and
+    the slope is the change per unit of ``a_t``, so coding cycles in years
+    makes the slope a rate *per year* and ``origin`` picks the occasion the
+    intercept describes (usually the first, e.g. the start of coaching).
+
+    Parameters
+    ----------
+    cycle : array-like
+        Cycle labels (e.g. ``"fall_y1"``) or numbers.
+    cycle_to_years : mapping or float
+        ``{cycle: years}`` for unequally spaced cycles, or a number of years per
+        cycle (e.g. ``0.5`` for fall/spring testing) for numeric cycles.
+    origin : float, default 0
+        Time (in years) that becomes zero.
+
+    Returns
+    -------
+    Series ``time`` (float), aligned with ``cycle``.
+    """
+    s = _as_series(cycle, "time")
+    if isinstance(cycle_to_years, Mapping):
+        unknown = sorted(map(str, set(s.dropna()) - set(cycle_to_years)))
+        if unknown or s.isna().any():
+            raise ValueError(f"cycle values {unknown[:5] or ['NaN']} are not in cycle_to_years "
+                             f"(keys {list(cycle_to_years)[:8]}); add them to the mapping.")
+        years = s.map(cycle_to_years).astype(float)
+    else:
+        if not pd.api.types.is_numeric_dtype(s):
+            raise ValueError("cycle is not numeric, so cycle_to_years must be a mapping "
+                             "{cycle label: years}.")
+        years = s.astype(float) * float(cycle_to_years)
+    return (years - origin).rename("time")
+
+
+def code_time_piecewise(time, breakpoint, coding="increment") -> pd.DataFrame:
+    """Two-piece linear time, split at ``breakpoint``.
+
+    ``coding="increment"`` (the "base rate + increment" coding of Raudenbush &
+    Bryk 2002, Table 6.5) gives ``base = time`` throughout and ``increment =
+    max(time - breakpoint, 0)``. The coefficient of ``base`` is the growth rate
+    before the break and that of ``increment`` is the *change* in rate after
+    it, so testing the increment tests whether growth changed (e.g. once
+    coaching started). ``coding="two_rates"`` gives ``rate1 = min(time,
+    breakpoint)`` and ``rate2 = max(time - breakpoint, 0)``, whose coefficients
+    are the two rates themselves. Both codings fit identically.
+
+    Returns
+    -------
+    DataFrame with columns ``base, increment`` or ``rate1, rate2``.
+    """
+    t = _as_series(time, "time").astype(float)
+    after = np.maximum(t - breakpoint, 0.0)
+    if coding == "increment":
+        return pd.DataFrame({"base": t, "increment": after})
+    if coding == "two_rates":
+        return pd.DataFrame({"rate1": np.minimum(t, breakpoint), "rate2": after})
+    raise ValueError(f"coding must be 'increment' or 'two_rates', got {coding!r}.")
+
+
+def code_time_polynomial(t, degree=2, center="mean", name="time") -> pd.DataFrame:
+    """Polynomial time terms ``(t - c), (t - c)^2, ..., (t - c)^degree``.
+
+    In a quadratic model the linear coefficient is the instantaneous growth
+    rate *at* ``t = c`` and the quadratic coefficient is half the acceleration,
+    so the centre ``c`` changes the meaning (and the correlation) of the lower
+    terms (Raudenbush & Bryk 2002, sec. 6.3; Singer & Willett 2003, ch. 6).
+
+    Parameters
+    ----------
+    t : array-like of float
+    degree : int >= 1
+    center : float, "mean", or "first"
+        ``"mean"`` centres at the mean of ``t``; ``"first"`` at its minimum.
+
+    Returns
+    -------
+    DataFrame with columns ``time, time2, ..., time{degree}``.
+    """
+    s = _as_series(t, name).astype(float)
+    if int(degree) != degree or degree < 1:
+        raise ValueError(f"degree must be a positive integer, got {degree}.")
+    c = {"mean": s.mean(), "first": s.min()}.get(center, center) if isinstance(center, str) else center
+    if isinstance(c, str):
+        raise ValueError(f"center must be a number, 'mean' or 'first', got {center!r}.")
+    d = s - c
+    return pd.DataFrame({(name if k == 1 else f"{name}{k}"): d**k for k in range(1, int(degree) + 1)})
+
+
+def person_mean_center(data, column, by) -> pd.DataFrame:
+    """Split a level-1 variable into its between and within parts.
+
+    ``x_ti = xbar_i + (x_ti - xbar_i)``: the person (or teacher) mean
+    ``{column}_between`` carries the level-2 relation and the deviation
+    ``{column}_within`` the level-1 relation. Entering both separates the two
+    effects, which an uncentred ``x_ti`` would blend (Raudenbush & Bryk 2002,
+    sec. 5.2). Missing values of ``column`` are ignored in the means.
+
+    Returns
+    -------
+    DataFrame with ``{column}_between`` and ``{column}_within``, same index as ``data``.
+    """
+    require_columns(data, [column, by])
+    require_numeric(data, [column])
+    mean = data.groupby(by, observed=True)[column].transform("mean")
+    return pd.DataFrame({f"{column}_between": mean, f"{column}_within": data[column] - mean})
+
+
+def check_growth_data(data, subject, time) -> None:
+    """Check long-format growth data: one row per subject and occasion.
+
+    Raises ``ValueError`` if ``subject`` or ``time`` is missing, a subject has
+    two rows for the same time, or a subject has a single time point (its own
+    growth rate cannot be estimated, and an OLS trajectory or
+    :func:`hlm_variance_chisq` for the slope would skip it silently). A mixed
+    model can still use such subjects for the intercept: drop this check
+    deliberately if that is what you want.
+    """
+    require_columns(data, [subject, time])
+    if data[[subject, time]].isna().any().any():
+        raise ValueError(f"{subject!r} or {time!r} has missing values; every row needs both.")
+    if data.duplicated([subject, time]).any():
+        dup = data.loc[data.duplicated([subject, time]), subject].unique()[:5].tolist()
+        raise ValueError(f"subject(s) {dup} have more than one row at the same {time!r}; "
+                         "average them or fix the time coding.")
+    counts = data.groupby(subject, observed=True)[time].nunique()
+    single = counts[counts < 2].index.tolist()
+    if single:
+        raise ValueError(f"{len(single)} subject(s) have a single time point (e.g. {single[:5]}); "
+                         "a growth model needs at least two occasions per subject to estimate "
+                         "its growth rate. Drop them or report them separately.")
+
+
+# --------------------------------------------------------------------------
+# HLM's chi-square test of a variance component
+# --------------------------------------------------------------------------
+def _mixed_result(fit):
+    return fit.result if isinstance(fit, MixedFit) else fit
+
+
+def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predictors=(),
+                       fit=None, random_slopes=True) -> pd.DataFrame:
+    """HLM's chi-square test that a level-1 coefficient varies across units.
+
+    For coefficient ``q`` (the intercept or a level-1 slope), each unit ``j``
+    with more cases than level-1 coefficients gets its own OLS estimate
+    ``bhat_qj`` with sampling variance ``V_qj = sigma^2 [(X_j'X_j)^-1]_qq``
+    (``sigma^2`` is the model's estimate of the level-1 variance; for the
+    intercept with no level-1 predictors ``V_j = sigma^2 / n_j``). Then
+    (Raudenbush & Bryk 2002, eq. 3.103)::
+
+        chi2 = sum_j (bhat_qj - gamma_q0 - sum_s gamma_qs W_sj)^2 / V_qj,
+        df   = J' - S_q - 1,
+
+    where ``J'`` units were usable and ``S_q`` level-2 predictors ``W`` model
+    coefficient ``q``. Under ``tau_qq = 0`` the unit estimates differ from the
+    prediction only by sampling error, so ``chi2 ~ chi^2(df)``. The gammas are
+    the fitted model's fixed effects; this reproduces HLM's printed values
+    (Tables 4.2 and 4.3), while a weighted-least-squares gamma gives a slightly
+    different chi-square. The test is approximate when units are small and
+    ignores units with too few cases, unlike the likelihood-ratio test
+    (:func:`lr_test_variance_component`).
+
+    Parameters
+    ----------
+    data : DataFrame
+    outcome, group : str
+    level1_predictors : list of str
+        Level-1 predictors (centre them first, e.g. with
+        :func:`person_mean_center`, so the intercept means what you want).
+    level2_predictors : list of str
+        Unit-level predictors of the intercept (constant within unit). For
+        slopes, cross-level interactions ``"x:W"`` in a supplied ``fit`` are used.
+    fit : MixedFit or statsmodels MixedLMResults, optional
+        Model whose fixed effects and ``sigma^2`` are used. By default one is
+        fitted by REML: ``outcome ~ level1 + level2`` with a random intercept
+        and, if ``random_slopes``, random slopes for the level-1 predictors.
+
+    Returns
+    -------
+    DataFrame indexed by coefficient (``Intercept`` and each level-1 predictor)
+    with ``chi2, df, p, n_units``.
+    """
+    l1, l2 = list(level1_predictors), list(level2_predictors)
+    require_columns(data, [outcome, group] + l1 + l2)
+    require_numeric(data, [outcome] + l1 + l2)
+    d = data[[outcome, group] + l1 + l2].dropna()
+    if l2:
+        varies = [w for w in l2 if (d.groupby(group, observed=True)[w].nunique() > 1).any()]
+        if varies:
+            raise ValueError(f"level-2 predictor(s) {varies} vary within {group!r}; a level-2 "
+                             "predictor must be constant within each unit.")
+    if fit is None:
+        rhs = " + ".join(l1 + l2) or "1"
+        re = ("~ " + " + ".join(l1)) if (l1 and random_slopes) else None
+        fit = fit_mixed(f"{outcome} ~ {rhs}", d, group, re_formula=re)
+    res = _mixed_result(fit)
+    gamma, sigma2 = res.fe_params, float(res.scale)
+    absent = [c for c in ["Intercept"] + l1 + l2 if c not in gamma]
+    if absent:
+        raise ValueError(f"the fitted model has no fixed effect(s) {absent}; fit it with the same "
+                         f"level-1 and level-2 predictors (its fixed effects: {list(gamma.index)}).")
+
+    coefs = ["Intercept"] + l1
+    rows = {c: [] for c in coefs}
+    for _, unit in d.groupby(group, observed=True):
+        x = np.column_stack([np.ones(len(unit))] + [unit[c].to_numpy(float) for c in l1])
+        if len(unit) <= x.shape[1] or np.linalg.matrix_rank(x) < x.shape[1]:
+            continue
+        xtx_inv = np.linalg.inv(x.T @ x)
+        bhat = xtx_inv @ x.T @ unit[outcome].to_numpy(float)
+        w = unit[l2].iloc[0] if l2 else pd.Series(dtype=float)
+        for q, c in enumerate(coefs):
+            if c == "Intercept":
+                terms = {s: s for s in l2}
+            else:  # cross-level interactions model the slope
+                terms = {s: n for s in l2 for n in (f"{c}:{s}", f"{s}:{c}") if n in gamma}
+            pred = gamma[c] + sum(gamma[n] * w[s] for s, n in terms.items())
+            rows[c].append(((bhat[q] - pred) ** 2 / (sigma2 * xtx_inv[q, q]), len(terms)))
+    out = {}
+    for c, vals in rows.items():
+        if not vals:
+            raise ValueError(f"no {group!r} unit has more cases than level-1 coefficients; "
+                             "the chi-square test needs units with enough data.")
+        chi2, s_q = float(sum(v for v, _ in vals)), vals[0][1]
+        df = len(vals) - s_q - 1
+        out[c] = {"chi2": chi2, "df": df, "p": stats.chi2.sf(chi2, df), "n_units": len(vals)}
+    return pd.DataFrame(out).T.astype({"df": int, "n_units": int})
+
+
+# --------------------------------------------------------------------------
+# Likelihood-ratio tests
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LikelihoodRatioTest:
+    """Result of a likelihood-ratio (deviance-difference) test.
+
+    ``statistic = deviance_reduced - deviance_full = 2 (llf_full - llf_reduced)``,
+    ``df`` = number of extra parameters, ``p`` the p-value used for inference,
+    ``p_naive`` the plain chi-square(df) p-value (equal to ``p`` for fixed effects).
+    """
+
+    statistic: float
+    df: int
+    p: float
+    p_naive: float
+    deviance_full: float
+    deviance_reduced: float
+    criterion: str
+
+
+def _info(fit) -> dict:
+    res = _mixed_result(fit)
+    if hasattr(res, "cov_re"):  # statsmodels MixedLM
+        k_re, k_vc = int(res.k_re), int(res.model.k_vc)
+        return {"llf": float(res.llf), "reml": bool(res.reml), "nobs": int(res.model.nobs),
+                "fe": list(res.model.exog_names), "k_effects": k_re + k_vc,
+                "k_cov": k_re * (k_re + 1) // 2 + k_vc + 1}
+    if hasattr(res, "llf") and hasattr(res, "params"):  # OLS/GLM: maximum likelihood
+        return {"llf": float(res.llf), "reml": False, "nobs": int(res.nobs),
+                "fe": list(getattr(res.model, "exog_names", [])), "k_effects": 0, "k_cov": 1}
+    raise ValueError(f"expected a MixedFit or a statsmodels result, got {type(fit).__name__}.")
+
+
+def _lr(full, reduced):
+    stat = 2 * (full["llf"] - reduced["llf"])
+    if stat < -1e-6:
+        raise ValueError(f"the full model's log-likelihood ({full['llf']:.3f}) is below the reduced "
+                         f"model's ({reduced['llf']:.3f}); the models are not nested or an optimizer "
+                         "stopped early (refit with fit_mixed, which tries several).")
+    return max(stat, 0.0)
+
+
+def lr_test_variance_component(full, reduced) -> LikelihoodRatioTest:
+    """Likelihood-ratio test of one added random effect, with the boundary correction.
+
+    The statistic ``2 (llf_full - llf_reduced)`` compares a model with one more
+    random effect (a random intercept, or a random slope with its covariances)
+    against one without. Under H0 the new variance is 0, on the *edge* of its
+    allowed range, so the statistic is not chi^2(k) but a 50:50 mixture of
+    chi^2(k-1) and chi^2(k), where ``k`` is the number of added (co)variance
+    parameters (Stram & Lee 1994; Raudenbush & Bryk 2002, sec. 3.6)::
+
+        p = 0.5 P(chi^2_{k-1} > LR) + 0.5 P(chi^2_k > LR),  chi^2_0 = point mass at 0.
+
+    For a single variance (k = 1) this halves the naive p-value. REML fits
+    are fine here provided both models have the same fixed effects.
+
+    Parameters
+    ----------
+    full, reduced : MixedFit or statsmodels result
+        ``reduced`` may be an OLS fit (no random effects); then ``full`` must
+        be fitted by ML (``reml=False``), since OLS gives an ML log-likelihood.
+
+    Returns
+    -------
+    LikelihoodRatioTest with the mixture ``p`` and the naive ``p_naive``.
+    """
+    f, r = _info(full), _info(reduced)
+    if f["reml"] != r["reml"]:
+        raise ValueError("one model is fitted by REML and the other by ML; their log-likelihoods "
+                         "are not comparable. Fit both the same way (an OLS reduced model is ML, "
+                         "so refit the full model with reml=False).")
+    if f["nobs"] != r["nobs"] or f["fe"] != r["fe"]:
+        raise ValueError("the two models must use the same rows and the same fixed effects; a "
+                         "variance-component test changes only the random part.")
+    if f["k_effects"] - r["k_effects"] != 1:
+        raise ValueError(f"the full model adds {f['k_effects'] - r['k_effects']} random effects; "
+                         "the 50:50 mixture applies to adding exactly one. Test them one at a time.")
+    k = f["k_cov"] - r["k_cov"]
+    stat = _lr(f, r)
+    naive = float(stats.chi2.sf(stat, k))
+    lower = float(stats.chi2.sf(stat, k - 1)) if k > 1 else float(stat <= 0)
+    return LikelihoodRatioTest(stat, k, 0.5 * lower + 0.5 * naive, naive, -2 * f["llf"],
+                               -2 * r["llf"], "REML" if f["reml"] else "ML")
+
+
+def deviance_test(full, reduced) -> LikelihoodRatioTest:
+    """Deviance-difference test for nested models that differ in fixed effects.
+
+    ``D = -2 llf``; ``D_reduced - D_full ~ chi^2(df)`` under H0, with ``df``
+    the difference in the number of parameters (Raudenbush & Bryk 2002,
+    sec. 3.6). Both models must be fitted by full maximum likelihood
+    (``fit_mixed(..., reml=False)``): the REML likelihood is that of residuals
+    after removing the fixed effects, so two models with different fixed
+    effects have REML likelihoods of *different data* and their difference
+    means nothing.
+    """
+    f, r = _info(full), _info(reduced)
+    if f["reml"] or r["reml"]:
+        raise ValueError("deviance tests of fixed effects need ML fits: a REML likelihood depends "
+                         "on the fixed-effect design, so REML deviances of models with different "
+                         "fixed effects are not comparable. Refit both with reml=False.")
+    if f["nobs"] != r["nobs"]:
+        raise ValueError(f"the models use different numbers of rows ({f['nobs']} vs {r['nobs']}); "
+                         "drop missing values before fitting both.")
+    df = (len(f["fe"]) + f["k_cov"]) - (len(r["fe"]) + r["k_cov"])
+    if df < 1:
+        raise ValueError(f"the full model has {df} extra parameters; pass the larger model as `full`.")
+    stat = _lr(f, r)
+    p = float(stats.chi2.sf(stat, df))
+    return LikelihoodRatioTest(stat, df, p, p, -2 * f["llf"], -2 * r["llf"], "ML")
