@@ -5,6 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+BROWSER_DEPS := tests/browser/node_modules/.installed
 # Threads pinned so that numerical results are identical run to run.
 export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
@@ -25,8 +26,15 @@ book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Book built: $(CURDIR)/_build/html/index.html"
 
-test: venv
+test: venv $(BROWSER_DEPS)
 	$(BIN)/python -m pytest
+
+# Browser-test tools (playwright-core, axe-core) as tests/browser/package-lock.json pins them.
+# Without npm the browser tests skip (tests/test_browser.py says what to install).
+$(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the browser tests will skip (install Node.js 20 or newer)"; fi
 
 # Re-execute every chapter notebook in place (outputs are committed and checked by nbval).
 execute: venv

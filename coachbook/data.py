@@ -68,11 +68,12 @@ def path(name: str) -> Path:
     names = available()
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    listing = ", ".join(names) if names else "none (is the data/ folder missing?)"
+    listing = (f"{len(names)} names, listed by coachbook.data.available()" if names
+               else "none (is the data/ folder missing?)")
     shown = f"{data_dir().name}/{name}.csv"  # relative, so messages match on every machine
     raise DataNotFoundError(
         f"no bundled data named {name!r}: expected the file {shown}.{hint} "
-        f"Available names: {listing}. If the file should exist, regenerate the "
+        f"Available: {listing}. If the file should exist, regenerate the "
         "synthetic data with `python -m coachbook.synth` or set COACHBOOK_DATA "
         "to the folder that holds it."
     )

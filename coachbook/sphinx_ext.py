@@ -1,17 +1,103 @@
-"""A small Sphinx extension that serves the chart JavaScript with the book.
+"""A small Sphinx extension that serves the book's scripts, styles and MathJax with the book.
 
-It writes vega-embed (from vl-convert, see :func:`coachbook.charts.vega_bundle`)
-and the upgrade script into the HTML output's ``_static`` folder and adds both
-to every page, so charts become interactive with no CDN and no network.
+- Charts: it writes vega-embed (from vl-convert, see :func:`coachbook.charts.vega_bundle`)
+  and the upgrade script into the HTML output's ``_static`` folder and adds both
+  to every page, so charts become interactive with no CDN and no network.
+- Math: it copies MathJax 3 (the files of the pinned PyPI package
+  ``sphinx-mathjax-offline``, MathJax 3.2.2) into ``_static/mathjax``, where
+  ``mathjax_path`` in ``_config.yml`` points, so equations render offline.
+  A ``mathjax_path`` that points at a web address is a build warning (an error
+  under ``-W``): the published book loads nothing from outside itself.
+- Reader fixes found by the browser tests (tests/test_browser.py):
+  ``coachbook.css`` and ``coachbook-a11y.js`` (contrast, a name for the chart
+  actions menu); bibliography entries get ``role="listitem"`` instead of
+  docutils' deprecated ``doc-biblioentry``, which is not a valid child of their
+  ``role="list"`` (axe-core rule aria-required-children); a duplicated inline
+  script is dropped (sphinx-thebe registers its ``const THEBE_JS_URL`` twice, a
+  ``SyntaxError`` in the browser); and the theme's colour mode gets its
+  documented default ``auto`` (left empty, pydata-sphinx-theme logs "Got
+  invalid theme mode" on every page).
 """
 from __future__ import annotations
 
+import importlib.metadata
+import shutil
 from pathlib import Path
+
+from sphinx.errors import ExtensionError
+from sphinx.util import logging
 
 from .charts import vega_bundle
 
+logger = logging.getLogger(__name__)
+
 _HERE = Path(__file__).resolve().parent
-_JS_FILES = ("coachbook-vega-bundle.js", "coachbook-charts.js")
+_VEGA_BUNDLE = "coachbook-vega-bundle.js"
+_JS_FILES = ("coachbook-charts.js", "coachbook-a11y.js")  # copied from ./static
+_CSS_FILES = ("coachbook.css",)
+
+# MathJax: the one combined component named by mathjax_path, plus the folders it
+# may load on demand (TeX extensions through \require or autoload, the CHTML
+# fonts, the menu and its accessibility tools). The other combined components
+# (SVG output, MathML-only, ...) are left out.
+_MATHJAX_PREFIX = "mathjax/"
+_MATHJAX_DIRS = ("a11y", "adaptors", "input", "output/chtml", "sre", "ui")
+
+
+def _mathjax_source() -> Path:
+    try:
+        dist = importlib.metadata.distribution("sphinx-mathjax-offline")
+    except importlib.metadata.PackageNotFoundError as error:
+        raise ExtensionError(
+            "coachbook.sphinx_ext serves MathJax from the package sphinx-mathjax-offline, "
+            "which is not installed: run `pip install -r requirements.txt`."
+        ) from error
+    return Path(dist.locate_file("sphinx-mathjax-offline/static/mathjax"))
+
+
+def _check_mathjax_path(app, config):
+    path = config.mathjax_path or ""
+    if "://" in path or path.startswith("//"):
+        logger.warning(
+            "mathjax_path loads MathJax from %s; the book serves its own copy: set "
+            "mathjax_path: %stex-mml-chtml.js in _config.yml (sphinx: config:).",
+            path, _MATHJAX_PREFIX, type="coachbook", subtype="mathjax",
+        )
+    # An empty colour mode makes pydata-sphinx-theme log an error and fall back to "auto".
+    config.html_context.setdefault("default_mode", "auto")
+
+
+def _fix_page(app, pagename, templatename, context, doctree):
+    if "body" in context:
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        key = (
+            # An inline script is registered once with filename None and once with ""
+            str(getattr(script, "filename", script) or ""),
+            tuple(sorted((k, str(v)) for k, v in getattr(script, "attributes", {}).items())),
+        )
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique
+
+
+def _copy_mathjax(static: Path, mathjax_path: str) -> None:
+    if not mathjax_path.startswith(_MATHJAX_PREFIX):
+        return
+    source = _mathjax_source()
+    component = mathjax_path[len(_MATHJAX_PREFIX):]
+    if not (source / component).is_file():
+        raise ExtensionError(f"mathjax_path names {mathjax_path}, which MathJax does not have.")
+    target = static / "mathjax"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / component, target / component)
+    for folder in _MATHJAX_DIRS:
+        shutil.copytree(source / folder, target / folder, dirs_exist_ok=True)
 
 
 def _write_static(app, exception):
@@ -19,14 +105,19 @@ def _write_static(app, exception):
         return
     static = Path(app.outdir) / "_static"
     static.mkdir(parents=True, exist_ok=True)
-    (static / _JS_FILES[0]).write_text(vega_bundle(), encoding="utf-8")
-    (static / _JS_FILES[1]).write_text(
-        (_HERE / "static" / "coachbook-charts.js").read_text(encoding="utf-8"), encoding="utf-8"
-    )
+    (static / _VEGA_BUNDLE).write_text(vega_bundle(), encoding="utf-8")
+    for name in _JS_FILES + _CSS_FILES:
+        shutil.copyfile(_HERE / "static" / name, static / name)
+    _copy_mathjax(static, app.config.mathjax_path or "")
 
 
 def setup(app):
-    for name in _JS_FILES:
+    for name in (_VEGA_BUNDLE,) + _JS_FILES:
         app.add_js_file(name)
+    for name in _CSS_FILES:
+        app.add_css_file(name)
+    app.connect("config-inited", _check_mathjax_path)
+    # Late, so that every extension has added its scripts first.
+    app.connect("html-page-context", _fix_page, priority=900)
     app.connect("build-finished", _write_static)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,16 @@
+// Accessible names for controls that the chart library adds at run time.
+// vega-embed puts its actions menu (save the chart as SVG or PNG) behind a
+// <summary> that holds only an icon, which screen readers announce with no
+// name (axe-core rule summary-name). Name each one after its chart.
+document.addEventListener("DOMContentLoaded", function () {
+  function label(figure) {
+    figure.querySelectorAll("details > summary:not([aria-label])").forEach(function (summary) {
+      var chart = figure.getAttribute("aria-label");
+      summary.setAttribute("aria-label", chart ? "Chart actions: " + chart : "Chart actions");
+    });
+  }
+  document.querySelectorAll("figure.coachbook-chart").forEach(function (figure) {
+    label(figure);
+    new MutationObserver(function () { label(figure); }).observe(figure, { childList: true, subtree: true });
+  });
+});
