@@ -68,7 +68,7 @@ def path(name: str) -> Path:
     names = available()
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    listing = (f"{len(names)} names, listed by coachbook.data.available()" if names
+    listing = ("every name is listed by coachbook.data.available()" if names
                else "none (is the data/ folder missing?)")
     shown = f"{data_dir().name}/{name}.csv"  # relative, so messages match on every machine
     raise DataNotFoundError(
