@@ -149,3 +149,176 @@ def test_wwc_rating_bad_inputs():
         wwc_attrition_rating(-1, 5)
     with pytest.raises(ValueError, match="finite"):
         wwc_attrition_rating(float("nan"), 5)
+
+
+# ---- robustness checks: retention LPM, stayers vs leavers, moderation, multiple tests
+from coachbook import rct  # noqa: E402
+from coachbook.attrition import (  # noqa: E402
+    joint_attrition_test,
+    lpm_block_fe,
+    multiple_testing,
+    stayer_leaver_table,
+    treatment_interaction,
+)
+
+
+@pytest.fixture(scope="module")
+def toy():
+    """60 units in 3 blocks, both arms and both stayers and leavers in every block."""
+    rng = np.random.default_rng(7)
+    n = 60
+    d = pd.DataFrame({
+        "block": np.repeat(["a", "b", "c"], 20),
+        "treatment": np.tile([0, 1], 30),
+        "x1": rng.normal(size=n),
+        "x2": rng.integers(0, 2, n),
+        "m": rng.normal(size=n),
+        "c1": rng.normal(size=n),
+    })
+    d["x3"] = 1 - d["x2"]  # collinear with x2 and the intercept
+    d["observed"] = (rng.random(n) < 0.7 + 0.1 * d["treatment"]).astype(int)
+    d["y"] = 0.5 * d["treatment"] + 0.3 * d["treatment"] * d["m"] + d["c1"] + rng.normal(size=n)
+    return d
+
+
+def test_lpm_block_fe_constant_is_areg_intercept(toy):
+    res = lpm_block_fe(toy, "observed")
+    itt = rct.itt(toy, "observed")
+    assert (res.estimate, res.se, res.p) == (itt.estimate, itt.se, itt.p)
+    y, t = toy["observed"], toy["treatment"]
+    assert res.constant == pytest.approx(y.mean() - res.estimate * t.mean())
+    assert res.control_mean == pytest.approx(y[t == 0].mean())
+
+
+def test_lpm_block_fe_with_one_block_is_plain_hc1_ols(toy):
+    import statsmodels.formula.api as smf
+
+    one = toy.assign(block="all")
+    res = lpm_block_fe(one, "observed")
+    fit = smf.ols("observed ~ treatment", one).fit(cov_type="HC1")
+    assert res.constant == pytest.approx(fit.params["Intercept"])
+    assert res.constant_se == pytest.approx(fit.bse["Intercept"])
+    assert res.constant == pytest.approx(res.control_mean)  # one block: intercept = control mean
+
+
+def test_lpm_block_fe_bad_inputs(toy):
+    with pytest.raises(ValueError, match="0/1"):
+        lpm_block_fe(toy, "x1")
+    with pytest.raises(ValueError, match="missing column"):
+        lpm_block_fe(toy, "nope")
+
+
+def test_stayer_leaver_table_matches_balance_table(toy):
+    table = stayer_leaver_table(toy, ["x1", "x2"], "observed")
+    reference = rct.balance_table(toy.assign(exit=1 - toy["observed"]), ["x1", "x2"], treatment="exit")
+    assert np.allclose(table["difference"], reference["difference"])
+    assert np.allclose(table["p"], reference["p"])
+    assert np.allclose(table["mean_exit"], reference["mean_treatment"])
+    assert np.allclose(table["mean_stay"], reference["mean_control"])
+    assert (table["n_stay"] + table["n_exit"] == len(toy)).all()
+
+
+def test_joint_attrition_test_matches_joint_balance_test_and_drops_collinear(toy):
+    ours = joint_attrition_test(toy, ["x1", "x2", "x3"], "observed")
+    reference = rct.joint_balance_test(toy.assign(exit=1 - toy["observed"]), ["x1", "x2"],
+                                       treatment="exit")
+    assert ours.df_num == 2  # x3 = 1 - x2 is dropped, as Stata omits it
+    assert ours.p == pytest.approx(reference.p)
+    assert ours.statistic == pytest.approx(reference.statistic)
+
+
+def test_attrition_checks_allow_a_block_nobody_left(toy):
+    d = toy.copy()
+    d.loc[d["block"] == "a", "observed"] = 1
+    with pytest.raises(ValueError, match="only one arm"):
+        rct.joint_balance_test(d.assign(exit=1 - d["observed"]), ["x1"], treatment="exit")
+    assert 0 < joint_attrition_test(d, ["x1", "x2"], "observed").p < 1
+    assert stayer_leaver_table(d, ["x1"], "observed").loc["x1", "n_exit"] == (d["observed"] == 0).sum()
+
+
+def test_attrition_checks_bad_inputs(toy):
+    with pytest.raises(ValueError, match="both stayers"):
+        joint_attrition_test(toy.assign(observed=1), ["x1"], "observed")
+    with pytest.raises(ValueError, match="at least one"):
+        stayer_leaver_table(toy, [], "observed")
+    with pytest.raises(ValueError, match="cov_type"):
+        joint_attrition_test(toy, ["x1"], "observed", cov_type="HC9")
+
+
+def test_treatment_interaction_ols_matches_statsmodels(toy):
+    import statsmodels.formula.api as smf
+
+    res = treatment_interaction(toy, "y", "m", controls=["c1"])
+    fit = smf.ols("y ~ treatment * m + c1 + C(block)", toy).fit(cov_type="HC1", use_t=True)
+    assert res["estimate"] == pytest.approx(fit.params["treatment:m"])
+    assert res["se"] == pytest.approx(fit.bse["treatment:m"])
+    assert res["p"] == pytest.approx(fit.pvalues["treatment:m"])
+    assert res["n"] == len(toy)
+    # a moderator already among the controls enters once
+    again = treatment_interaction(toy, "y", "m", controls=["c1", "m"])
+    assert again["estimate"] == pytest.approx(res["estimate"])
+
+
+def test_treatment_interaction_drops_a_main_effect_absorbed_by_blocks(toy):
+    d = toy.assign(block_a=(toy["block"] == "a").astype(int))
+    res = treatment_interaction(d, "y", "block_a")
+    import statsmodels.formula.api as smf
+
+    fit = smf.ols("y ~ treatment + treatment:block_a + C(block)", d).fit(cov_type="HC1")
+    assert res["estimate"] == pytest.approx(fit.params["treatment:block_a"])
+    assert res["se"] == pytest.approx(fit.bse["treatment:block_a"])
+
+
+def test_treatment_interaction_random_intercept_and_pooling():
+    from coachbook.multilevel import fit_mixed
+
+    rng = np.random.default_rng(3)
+    teachers = pd.DataFrame({"tid": range(40), "treatment": np.tile([0, 1], 20),
+                             "block": np.repeat(["a", "b"], 20), "m": rng.normal(size=40)})
+    students = teachers.loc[np.repeat(teachers.index, 12)].reset_index(drop=True)
+    u = rng.normal(scale=0.5, size=40)[students["tid"]]
+    students["y"] = (0.2 * students["treatment"] + 0.1 * students["treatment"] * students["m"]
+                     + u + rng.normal(size=len(students)))
+    res = treatment_interaction(students, "y", "m", group="tid")
+    ref = fit_mixed("y ~ treatment * m + C(block)", students, groups="tid",
+                    methods=[("powell", "lbfgs")])
+    row = ref.fixed_effects.loc["treatment:m"]
+    assert res["estimate"] == pytest.approx(row["estimate"], abs=1e-4)
+    assert res["se"] == pytest.approx(row["se"], rel=1e-3)
+    # identical "imputations": no between-imputation variance, same estimate and SE
+    pooled = treatment_interaction([students, students.copy()], "y", "m", group="tid", df_complete=34)
+    assert pooled["estimate"] == pytest.approx(res["estimate"])
+    assert pooled["se"] == pytest.approx(res["se"])
+
+
+def test_treatment_interaction_bad_inputs(toy):
+    with pytest.raises(ValueError, match="collinear"):
+        treatment_interaction(toy.assign(k=1.0), "y", "k")
+    with pytest.raises(ValueError, match="missing for some rows"):
+        treatment_interaction(toy.assign(m=np.where(toy.index < 3, np.nan, toy["m"])), "y", "m")
+    with pytest.raises(ValueError, match="0/1"):
+        treatment_interaction(toy.assign(treatment=2), "y", "m")
+    with pytest.raises(ValueError, match="empty list"):
+        treatment_interaction([], "y", "m")
+
+
+def test_multiple_testing_hand_checked():
+    p = pd.Series([0.001, 0.011, 0.02, 0.045, 0.30], index=list("abcde"))
+    out = multiple_testing(p)
+    # Holm: 0.001*5, 0.011*4, 0.02*3, 0.045*2, 0.30*1, kept non-decreasing
+    assert np.allclose(out["p_holm"], [0.005, 0.044, 0.06, 0.09, 0.30])
+    assert out["significant_holm"].tolist() == [1, 1, 0, 0, 0]
+    # BH: p_(k) * 5 / k, kept non-increasing from the top: .005, .0275, .0333, .05625, .30
+    assert np.allclose(out["p_bh"], [0.005, 0.0275, 0.02 * 5 / 3, 0.05625, 0.30])
+    assert out["significant_bh"].tolist() == [1, 1, 1, 0, 0]
+    assert out["significant"].tolist() == [1, 1, 1, 1, 0]
+    assert list(out.index) == list("abcde")
+
+
+def test_multiple_testing_bad_inputs():
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        multiple_testing([0.1, np.nan])
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        multiple_testing([0.1, 1.5])
+    with pytest.raises(ValueError, match="empty"):
+        multiple_testing([])

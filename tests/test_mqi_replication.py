@@ -1,0 +1,180 @@
+"""Every number of Kraft & Hill's (2019) impact tables, as the book computes them.
+
+The single place that checks the tables the book reproduces for the MQI
+Coaching trial: Table 4 (retention), Tables 5-7 (effects, including the Lee
+bound columns of Tables 6 and 7), Table A1 (attrition from each outcome) and
+the joint F-tests of Table A3. The numbers are computed on the *bundled*
+synthetic data with the same package functions the chapters call
+(``coachbook.attrition.lpm_block_fe``, ``coachbook.synth.mqi_outcomes.table5_estimates``
+... ``table7_estimates``, ``coachbook.attrition.joint_attrition_test``) and
+joined to ``data/published/kraft_hill_2019.csv`` on its four key columns.
+
+Tolerances (replicated vs published):
+
+- preferred estimates (column "Controls"; every estimate of Tables 4 and A1,
+  which have one model only) within 0.25 published SE;
+- unconditional estimates within 1 published SE;
+- Lee bounds within 1 published SE;
+- every standard error within 25% of the published one;
+- every estimate of a model (not the Lee bounds) on the same side of p = .05
+  as the published stars;
+- sample sizes exactly;
+- Table A3 joint-test p-values on the same side of .05.
+
+``tests/test_synth_mqi_roster.py`` and ``tests/test_synth_mqi_outcomes.py``
+check parts of this too, alongside the generators; this module is the
+book-level summary, one test per rule.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from coachbook import attrition, data, published
+from coachbook.synth import mqi_outcomes as mo
+from coachbook.synth.mqi_roster import A3_CHARACTERISTICS
+
+PAPER = "kraft_hill_2019"
+KEYS = ["table", "panel", "row", "column"]
+OUTCOME_FILES = ["mqi/reflections", "mqi/student_survey", "mqi/mqi_segments", "mqi/student_tests"]
+TABLES = ["Table 4", "Table 5", "Table 6", "Table 7", "Table A1"]
+TREAT, CONSTANT = "Treat", "Constant (control group mean)"
+LEE = ["Unconditional (lower bound)", "Unconditional (upper bound)"]
+
+#: Table 4 column -> 0/1 follow-up status in mqi/teachers.
+TABLE4 = {
+    "Teach in district": "in_district_y2",
+    "Teach math": "teaches_math_y2",
+    "Teach math in grade with high-stakes math test": "teaches_math_tested_grade_y2",
+}
+#: Table A1 (panel, column) -> observation flag; the model's outcome is 1 - flag.
+TABLE_A1 = {
+    ("Implementation year", "Video reflection measures"): "observed_reflection_y1",
+    ("Implementation year", "Ambitious Instruction"): "observed_ambitious_y1",
+    ("Implementation year", "State math test"): "observed_state_test_y1",
+    ("Implementation year", "MAP math test"): "observed_interim_test_y1",
+    ("Follow-up year", "Video reflection measures"): "observed_reflection_y2",
+    ("Follow-up year", "MQI rubric domains"): "observed_mqi_y2",
+    ("Follow-up year", "Ambitious Instruction"): "observed_ambitious_y2",
+    ("Follow-up year", "State math test"): "observed_state_test_y2",
+    ("Follow-up year", "MAP/Star math test"): "observed_interim_test_y2",
+}
+#: Table A3 outcome group -> observation flag.
+TABLE_A3 = {
+    "Teacher survey": "observed_reflection_y2", "MQI scores": "observed_mqi_y2",
+    "Student survey": "observed_ambitious_y2", "State test": "observed_state_test_y2",
+    "Interim test": "observed_interim_test_y2",
+}
+
+
+def _lpm_rows(table, panel, column, frame, outcome):
+    res = attrition.lpm_block_fe(frame, outcome)
+    return [
+        {"table": table, "panel": panel, "row": TREAT, "column": column,
+         "estimate": res.estimate, "se": res.se, "p": res.p},
+        {"table": table, "panel": panel, "row": CONSTANT, "column": column,
+         "estimate": res.constant, "se": res.constant_se, "p": res.constant_p},
+        {"table": table, "panel": panel, "row": "N", "column": column,
+         "estimate": float(res.n), "se": float("nan"), "p": float("nan")},
+    ]
+
+
+@pytest.fixture(scope="module")
+def teachers() -> pd.DataFrame:
+    return data.load("mqi/teachers")
+
+
+@pytest.fixture(scope="module")
+def numbers() -> pd.DataFrame:
+    return published.load(PAPER)
+
+
+@pytest.fixture(scope="module")
+def replicated(teachers) -> pd.DataFrame:
+    files = {name: data.load(name) for name in OUTCOME_FILES}
+    rows = []
+    for column, status in TABLE4.items():
+        rows += _lpm_rows("Table 4", "", column, teachers, status)
+    for (panel, column), flag in TABLE_A1.items():
+        rows += _lpm_rows("Table A1", panel, column, teachers.assign(missing=1 - teachers[flag]),
+                          "missing")
+    tables = [pd.DataFrame(rows), mo.table5_estimates(files, teachers),
+              mo.table6_estimates(files, teachers), mo.table7_estimates(files, teachers)]
+    return pd.concat([t[KEYS + ["estimate", "se", "p"]] for t in tables], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def merged(replicated, numbers) -> pd.DataFrame:
+    pub = numbers[numbers["table"].isin(TABLES)][KEYS + ["estimate", "se", "stars"]]
+    out = replicated.merge(pub, on=KEYS, how="outer", suffixes=("", "_pub"),
+                           validate="one_to_one", indicator=True)
+    return out
+
+
+def _show(rows: pd.DataFrame) -> str:
+    cols = ["table", "panel", "row", "column", "estimate", "estimate_pub", "se", "se_pub", "p", "stars"]
+    return "\n" + rows[[c for c in cols if c in rows]].round(3).to_string()
+
+
+def _is_size(frame: pd.DataFrame) -> pd.Series:
+    return frame["row"].eq("N") | frame["column"].isin(["n (teachers)", "n (students)"])
+
+
+# ---------------------------------------------------------------------------
+def test_every_published_number_is_replicated_and_nothing_else(merged):
+    assert len(merged) > 0
+    unmatched = merged[merged["_merge"] != "both"]
+    assert unmatched.empty, _show(unmatched)
+
+
+def test_sample_sizes_are_exact(merged):
+    sizes = merged[_is_size(merged)]
+    assert len(sizes) == 3 + 9 + 6 + 8 + 8   # Tables 4, A1, 5, 6, 7
+    bad = sizes[sizes["estimate"] != sizes["estimate_pub"]]
+    assert bad.empty, _show(bad)
+
+
+def test_preferred_estimates_within_a_quarter_of_a_published_se(merged):
+    one_model = merged["table"].isin(["Table 4", "Table A1"]) & merged["row"].isin([TREAT, CONSTANT])
+    cells = merged[one_model | merged["column"].eq("Controls")]
+    assert len(cells) == 2 * 3 + 2 * 9 + 16   # Tables 4, A1 (treat and constant); 5-7 Controls
+    bad = cells[(cells["estimate"] - cells["estimate_pub"]).abs() > 0.25 * cells["se_pub"]]
+    assert bad.empty, _show(bad)
+
+
+def test_unconditional_estimates_within_one_published_se(merged):
+    cells = merged[merged["column"].eq("Unconditional")]
+    assert len(cells) == 16
+    bad = cells[(cells["estimate"] - cells["estimate_pub"]).abs() > cells["se_pub"]]
+    assert bad.empty, _show(bad)
+
+
+def test_lee_bounds_within_one_published_se(merged):
+    cells = merged[merged["column"].isin(LEE)]
+    assert len(cells) == 2 * (5 + 2)   # Table 6 B: Ambitious + 4 MQI domains; Table 7 B: 2 tests
+    bad = cells[(cells["estimate"] - cells["estimate_pub"]).abs() > cells["se_pub"]]
+    assert bad.empty, _show(bad)
+
+
+def test_every_standard_error_within_25_percent(merged):
+    cells = merged[merged["se_pub"].notna()]
+    assert len(cells) == 2 * 3 + 2 * 9 + 32 + 14   # 4, A1, Tables 5-7 models, Lee bounds
+    ratio = cells["se"] / cells["se_pub"]
+    bad = cells[(ratio < 0.75) | (ratio > 1.25)]
+    assert bad.empty, _show(bad)
+
+
+def test_significance_at_5_percent_matches_the_published_stars(merged):
+    cells = merged[merged["se_pub"].notna() & ~merged["column"].isin(LEE)]
+    published_sig = cells["stars"].fillna("").isin(["*", "**", "***"])
+    bad = cells[published_sig != (cells["p"] < 0.05)]
+    assert bad.empty, _show(bad)
+
+
+@pytest.mark.parametrize("group, flag", list(TABLE_A3.items()))
+def test_table_a3_joint_test_on_the_same_side_of_05(teachers, numbers, group, flag):
+    joint = attrition.joint_attrition_test(teachers, A3_CHARACTERISTICS, flag)
+    want = numbers[(numbers["table"] == "Table A3") & (numbers["panel"] == group)
+                   & (numbers["row"] == "p-value from joint F-test")]["estimate"].item()
+    assert joint.df_num == 20   # 21 characteristics; middle school = 1 - elementary is dropped
+    assert (joint.p < 0.05) == (want < 0.05), (group, joint.p, want)
