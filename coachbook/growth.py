@@ -29,7 +29,8 @@ from coachbook.multilevel import MixedFit, fit_mixed
 
 __all__ = ["code_time_linear", "code_time_piecewise", "code_time_polynomial",
            "person_mean_center", "check_growth_data", "hlm_variance_chisq",
-           "LikelihoodRatioTest", "lr_test_variance_component", "deviance_test"]
+           "hlm3_variance_chisq", "LikelihoodRatioTest", "lr_test_variance_component",
+           "deviance_test", "fixed_trajectory", "pooled_within_sd"]
 
 
 # --------------------------------------------------------------------------
@@ -182,12 +183,42 @@ def _mixed_result(fit):
     return fit.result if isinstance(fit, MixedFit) else fit
 
 
+MIN_CASES = ("more", "at_least")
+
+
+def _unit_ols(d, outcome, group, l1, min_cases):
+    """Per-unit OLS of ``outcome`` on ``1 + l1``: ``[(unit id, rows, bhat, diag((X'X)^-1))]``.
+
+    A unit is usable when ``X_j'X_j`` is invertible and it has enough cases:
+    ``min_cases="more"`` needs ``n_j > Q`` (at least one residual df),
+    ``"at_least"`` accepts ``n_j = Q``, an exact fit (see :func:`hlm_variance_chisq`).
+    """
+    if min_cases not in MIN_CASES:
+        raise ValueError(f"min_cases must be 'more' or 'at_least', got {min_cases!r}.")
+    out = []
+    for key, unit in d.groupby(group, observed=True, sort=True):
+        x = np.column_stack([np.ones(len(unit))] + [unit[c].to_numpy(float) for c in l1])
+        q = x.shape[1]
+        too_few = len(unit) <= q if min_cases == "more" else len(unit) < q
+        if too_few or np.linalg.matrix_rank(x) < q:
+            continue
+        xtx_inv = np.linalg.inv(x.T @ x)
+        out.append((key, unit, xtx_inv @ x.T @ unit[outcome].to_numpy(float), np.diag(xtx_inv)))
+    return out
+
+
+def _no_units_message(group, min_cases):
+    need = "more cases than" if min_cases == "more" else "at least as many cases as"
+    return (f"no {group!r} unit has {need} level-1 coefficients (and an invertible X'X); "
+            "the chi-square test needs units with enough data.")
+
+
 def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predictors=(),
-                       fit=None, random_slopes=True) -> pd.DataFrame:
+                       fit=None, random_slopes=True, min_cases="more") -> pd.DataFrame:
     """HLM's chi-square test that a level-1 coefficient varies across units.
 
     For coefficient ``q`` (the intercept or a level-1 slope), each unit ``j``
-    with more cases than level-1 coefficients gets its own OLS estimate
+    with enough data (see ``min_cases``) gets its own OLS estimate
     ``bhat_qj`` with sampling variance ``V_qj = sigma^2 [(X_j'X_j)^-1]_qq``
     (``sigma^2`` is the model's estimate of the level-1 variance; for the
     intercept with no level-1 predictors ``V_j = sigma^2 / n_j``). Then
@@ -205,6 +236,17 @@ def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predic
     ignores units with too few cases, unlike the likelihood-ratio test
     (:func:`lr_test_variance_component`).
 
+    Which units have "sufficient data"? HLM uses a unit whenever its OLS
+    estimate exists, i.e. ``X_j'X_j`` is invertible, which needs at least as
+    many cases as coefficients (``n_j >= Q``; HLM's FAQ on "insufficient
+    data"). A unit with exactly ``Q`` cases is fitted exactly, but its
+    ``bhat_j`` still has sampling variance ``sigma^2 (X_j'X_j)^-1`` with the
+    *pooled* ``sigma^2``, so it contributes a valid term. ``min_cases=
+    "at_least"`` follows HLM (a growth model with intercept and slope then
+    uses every person with two occasions); the default ``"more"`` also
+    requires one residual degree of freedom per unit, which is stricter and
+    changes nothing when every unit has many cases.
+
     Parameters
     ----------
     data : DataFrame
@@ -219,6 +261,9 @@ def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predic
         Model whose fixed effects and ``sigma^2`` are used. By default one is
         fitted by REML: ``outcome ~ level1 + level2`` with a random intercept
         and, if ``random_slopes``, random slopes for the level-1 predictors.
+    min_cases : {"more", "at_least"}, default "more"
+        ``"more"``: use units with more cases than level-1 coefficients;
+        ``"at_least"``: also units with exactly as many (HLM's rule).
 
     Returns
     -------
@@ -228,6 +273,8 @@ def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predic
     l1, l2 = list(level1_predictors), list(level2_predictors)
     require_columns(data, [outcome, group] + l1 + l2)
     require_numeric(data, [outcome] + l1 + l2)
+    if min_cases not in MIN_CASES:
+        raise ValueError(f"min_cases must be 'more' or 'at_least', got {min_cases!r}.")
     d = data[[outcome, group] + l1 + l2].dropna()
     if l2:
         varies = [w for w in l2 if (d.groupby(group, observed=True)[w].nunique() > 1).any()]
@@ -247,12 +294,10 @@ def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predic
 
     coefs = ["Intercept"] + l1
     rows = {c: [] for c in coefs}
-    for _, unit in d.groupby(group, observed=True):
-        x = np.column_stack([np.ones(len(unit))] + [unit[c].to_numpy(float) for c in l1])
-        if len(unit) <= x.shape[1] or np.linalg.matrix_rank(x) < x.shape[1]:
-            continue
-        xtx_inv = np.linalg.inv(x.T @ x)
-        bhat = xtx_inv @ x.T @ unit[outcome].to_numpy(float)
+    units = _unit_ols(d, outcome, group, l1, min_cases)
+    if not units:
+        raise ValueError(_no_units_message(group, min_cases))
+    for _, unit, bhat, v in units:
         w = unit[l2].iloc[0] if l2 else pd.Series(dtype=float)
         for q, c in enumerate(coefs):
             if c == "Intercept":
@@ -260,16 +305,109 @@ def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predic
             else:  # cross-level interactions model the slope
                 terms = {s: n for s in l2 for n in (f"{c}:{s}", f"{s}:{c}") if n in gamma}
             pred = gamma[c] + sum(gamma[n] * w[s] for s, n in terms.items())
-            rows[c].append(((bhat[q] - pred) ** 2 / (sigma2 * xtx_inv[q, q]), len(terms)))
+            rows[c].append(((bhat[q] - pred) ** 2 / (sigma2 * v[q]), len(terms)))
     out = {}
     for c, vals in rows.items():
-        if not vals:
-            raise ValueError(f"no {group!r} unit has more cases than level-1 coefficients; "
-                             "the chi-square test needs units with enough data.")
         chi2, s_q = float(sum(v for v, _ in vals)), vals[0][1]
         df = len(vals) - s_q - 1
         out[c] = {"chi2": chi2, "df": df, "p": stats.chi2.sf(chi2, df), "n_units": len(vals)}
     return pd.DataFrame(out).T.astype({"df": int, "n_units": int})
+
+
+def hlm3_variance_chisq(data, outcome, level2, level3, level1_predictors=(), fit=None,
+                        level2_variances=None, min_cases="at_least") -> pd.DataFrame:
+    """Chi-square tests of level-2 and level-3 variation in a three-level model.
+
+    Occasions (level 1) are nested in persons ``j`` (level 2, e.g. coach-teacher
+    pairs) nested in clusters ``k`` (level 3, e.g. coaches). As in
+    :func:`hlm_variance_chisq`, every person with enough data gets OLS
+    estimates ``bhat_qjk`` with variances ``V_qjk = sigma^2 [(X'X)^-1]_qq``.
+    Then, for each coefficient ``q`` and with no predictors at levels 2 and 3:
+
+    *Level 2* (do persons vary *within* clusters? H0: ``tau_pi,qq = 0``).
+    Each cluster's precision-weighted mean ``bbar_qk = sum_j bhat/V / sum_j 1/V``
+    is the best estimate of its coefficient under H0, and::
+
+        chi2 = sum_k sum_j (bhat_qjk - bbar_qk)^2 / V_qjk,   df = J' - K',
+
+    with ``J'`` usable persons in ``K'`` clusters (a cluster with one usable
+    person adds a zero term and uses up its own degree of freedom).
+
+    *Level 3* (do clusters vary? H0: ``tau_beta,qq = 0``). Each cluster's
+    estimate now weights its persons by ``1 / (V_qjk + tau_pi,qq)``, since
+    persons may vary around their cluster, and has variance
+    ``W_qk = 1 / sum_j 1/(V_qjk + tau_pi,qq)``::
+
+        chi2 = sum_k (betahat_qk - gamma_q)^2 / W_qk,   df = K' - 1,
+
+    with ``gamma_q`` the fitted model's fixed effect. This follows the logic of
+    Raudenbush & Bryk (2002, eq. 3.103 and ch. 8); HLM3's printed statistics
+    use its own (empirical Bayes) cluster estimates, so its chi-squares can
+    differ somewhat, but the degrees of freedom are the same.
+
+    Parameters
+    ----------
+    data : DataFrame
+    outcome, level2, level3 : str
+        The outcome and the identifiers of persons and clusters (each person in
+        one cluster).
+    level1_predictors : list of str
+    fit : MixedFit or statsmodels MixedLMResults
+        The three-level model; its fixed effects (``Intercept`` and the level-1
+        predictors) and level-1 variance ``sigma^2`` are used.
+    level2_variances : mapping {coefficient: tau_pi}, optional
+        Level-2 (within-cluster) variances of the coefficients, used to weight
+        persons in the level-3 test. Missing entries count as 0.
+    min_cases : {"at_least", "more"}, default "at_least"
+        Which persons have enough data (see :func:`hlm_variance_chisq`).
+
+    Returns
+    -------
+    DataFrame with a row per (level, coefficient): ``chi2, df, p, n_units``.
+    """
+    l1 = list(level1_predictors)
+    require_columns(data, [outcome, level2, level3] + l1)
+    require_numeric(data, [outcome] + l1)
+    if fit is None:
+        raise ValueError("pass the fitted three-level model as `fit` (its fixed effects and "
+                         "sigma^2 are used), e.g. fit_mixed(..., groups=level3, vc_formula=...).")
+    d = data[[outcome, level2, level3] + l1].dropna()
+    if (d.groupby(level2, observed=True)[level3].nunique() > 1).any():
+        raise ValueError(f"some {level2!r} units belong to more than one {level3!r}; a "
+                         "three-level model needs each person inside one cluster.")
+    res = _mixed_result(fit)
+    gamma, sigma2 = res.fe_params, float(res.scale)
+    coefs = ["Intercept"] + l1
+    absent = [c for c in coefs if c not in gamma]
+    if absent:
+        raise ValueError(f"the fitted model has no fixed effect(s) {absent}; fit it with the same "
+                         f"level-1 predictors (its fixed effects: {list(gamma.index)}).")
+    tau = {c: float((level2_variances or {}).get(c, 0.0)) for c in coefs}
+    if any(t < 0 for t in tau.values()):
+        raise ValueError("level2_variances must be >= 0.")
+    units = _unit_ols(d, outcome, level2, l1, min_cases)
+    if not units:
+        raise ValueError(_no_units_message(level2, min_cases))
+    cluster = np.array([u[level3].iloc[0] for _, u, _, _ in units])
+    bhat = np.array([b for _, _, b, _ in units])             # J' x Q
+    var = sigma2 * np.array([v for _, _, _, v in units])     # J' x Q
+    keys, k_idx = np.unique(cluster, return_inverse=True)
+    n_k = len(keys)
+    out = []
+    for q, c in enumerate(coefs):
+        w2 = 1.0 / var[:, q]
+        bbar = np.bincount(k_idx, w2 * bhat[:, q], n_k) / np.bincount(k_idx, w2, n_k)
+        chi2_2 = float(np.sum((bhat[:, q] - bbar[k_idx]) ** 2 * w2))
+        df2 = len(units) - n_k
+        out.append({"level": "level 2", "coefficient": c, "chi2": chi2_2, "df": df2,
+                    "p": stats.chi2.sf(chi2_2, df2) if df2 > 0 else np.nan, "n_units": len(units)})
+        w3 = 1.0 / (var[:, q] + tau[c])
+        sum_w = np.bincount(k_idx, w3, n_k)
+        beta_k = np.bincount(k_idx, w3 * bhat[:, q], n_k) / sum_w
+        chi2_3 = float(np.sum((beta_k - gamma[c]) ** 2 * sum_w))
+        out.append({"level": "level 3", "coefficient": c, "chi2": chi2_3, "df": n_k - 1,
+                    "p": stats.chi2.sf(chi2_3, n_k - 1), "n_units": n_k})
+    return pd.DataFrame(out).set_index(["level", "coefficient"]).astype({"df": int, "n_units": int})
 
 
 # --------------------------------------------------------------------------
@@ -384,3 +522,73 @@ def deviance_test(full, reduced) -> LikelihoodRatioTest:
     stat = _lr(f, r)
     p = float(stats.chi2.sf(stat, df))
     return LikelihoodRatioTest(stat, df, p, p, -2 * f["llf"], -2 * r["llf"], "ML")
+
+
+# --------------------------------------------------------------------------
+# Trajectories and effect sizes
+# --------------------------------------------------------------------------
+def fixed_trajectory(fit, times, time_terms, at=None) -> pd.Series:
+    """The average trajectory implied by a growth model's fixed effects.
+
+    ``yhat(t) = gamma_Intercept + sum_m gamma_m f_m(t) + sum_c gamma_c x_c
+    + sum_{m,c} gamma_{m:c} f_m(t) x_c``: each time term ``m`` is a function of
+    time (e.g. ``t``, ``t**2``, ``max(t - 0.5, 0)``), and ``at`` fixes the
+    other predictors ``x_c`` (e.g. at their grand means, as in a figure
+    "with grand-mean centred adjustments"), including their interactions with
+    the time terms. Predictors not in ``at`` are held at 0. For a
+    logistic model the values are on the logit scale.
+
+    Parameters
+    ----------
+    fit : MixedFit, statsmodels result, or Series of fixed effects
+    times : array-like of float
+    time_terms : mapping {fixed-effect name: int power or callable}
+        e.g. ``{"time": 1, "t2": 2, "t3": 3}`` or
+        ``{"base": lambda t: t, "increment": lambda t: np.maximum(t - .5, 0)}``.
+    at : mapping {fixed-effect name: value}, optional
+
+    Returns
+    -------
+    Series indexed by time.
+    """
+    if isinstance(fit, pd.Series):
+        fe = fit
+    else:
+        res = _mixed_result(fit)
+        fe = pd.Series(np.asarray(res.fe_params if hasattr(res, "fe_params") else res.params),
+                       index=getattr(res.model, "exog_names", None))
+    t = np.asarray(times, dtype=float)
+    at = dict(at or {})
+    missing = [n for n in ["Intercept", *time_terms, *at] if n not in fe.index]
+    if missing:
+        raise ValueError(f"fixed effect(s) {missing} are not in the model "
+                         f"(it has {list(fe.index)[:12]}).")
+    funcs = {m: (f if callable(f) else (lambda x, p=f: x ** p)) for m, f in time_terms.items()}
+    y = np.full(t.shape, float(fe["Intercept"]))
+    y = y + sum(float(fe[c]) * float(v) for c, v in at.items())
+    for m, f in funcs.items():
+        slope = float(fe[m]) + sum(float(fe.get(f"{m}:{c}", fe.get(f"{c}:{m}", 0.0))) * float(v)
+                                   for c, v in at.items())
+        y = y + slope * np.asarray(f(t), dtype=float)
+    return pd.Series(y, index=pd.Index(t, name="time"), name="fitted")
+
+
+def pooled_within_sd(data, value, by) -> float:
+    """Pooled within-occasion standard deviation, sqrt(sum (n_g - 1) s_g^2 / sum (n_g - 1)).
+
+    The SD of ``value`` within each level of ``by`` (e.g. data cycle), pooled
+    with weights ``n_g - 1`` as in a one-way ANOVA's mean square within. It
+    leaves out the variation *between* occasions, i.e. the growth itself, so
+    it is a natural denominator for an effect size of growth; other common
+    choices are the SD at baseline or the average of the first and last SDs
+    (Lakens 2013's d_av). Groups with one value add nothing.
+    """
+    require_columns(data, [value, by])
+    require_numeric(data, [value])
+    d = data[[value, by]].dropna()
+    g = d.groupby(by, observed=True)[value]
+    n, var = g.size(), g.var(ddof=1)
+    ok = n > 1
+    if ok.sum() == 0:
+        raise ValueError(f"no level of {by!r} has two or more values of {value!r}.")
+    return float(np.sqrt(((n[ok] - 1) * var[ok]).sum() / (n[ok] - 1).sum()))

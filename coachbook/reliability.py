@@ -11,6 +11,8 @@ collects the statistics used to report how far scores can be trusted:
 - :func:`rater_agreement`                the calibration summary a coach trainer reads
 - :func:`d_z`, :func:`d_av`, :func:`g_av` standardized change in a within-teacher design
 - :func:`coefficient_of_variation`       spread relative to the mean
+- :func:`icc_by_group`                   one ICC per subset of targets (e.g. coached lessons)
+- :func:`rm_anova`, :func:`rm_logistic`  repeated-measures tests of change over occasions
 """
 from __future__ import annotations
 
@@ -33,6 +35,10 @@ __all__ = [
     "d_av",
     "g_av",
     "coefficient_of_variation",
+    "icc_by_group",
+    "RepeatedMeasuresTest",
+    "rm_anova",
+    "rm_logistic",
 ]
 
 # pingouin's McGraw-Wong labels -> (Shrout & Fleiss name, what it measures).
@@ -516,3 +522,427 @@ def coefficient_of_variation(x) -> float:
     if mean == 0:
         raise ValueError("the mean is 0, so the coefficient of variation is undefined.")
     return float(values.std(ddof=1) / mean)
+
+
+# --------------------------------------------------------------------------
+# Reliability within subsets of targets
+# --------------------------------------------------------------------------
+def icc_by_group(data: pd.DataFrame, targets: str, raters: str, ratings: str, by: str,
+                 form: str = "ICC(1,1)") -> pd.DataFrame:
+    """One Shrout & Fleiss ICC for each subset of targets, and for all targets.
+
+    Used when reliability may differ between kinds of lessons, for example
+    lessons in which the coach helped the teacher and lessons in which she
+    did not.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long data as for :func:`icc`: one row per (target, rater) score.
+    targets, raters, ratings : str
+        As for :func:`icc`. With a different pair of raters for each target,
+        pass the rating *slot* (first or second score) as ``raters`` and use
+        the one-way form ICC(1,1).
+    by : str
+        Column that is constant within a target and names its subset.
+    form : str
+        One of the six forms returned by :func:`icc` (default ``"ICC(1,1)"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by subset, with a last row ``"all"``; columns ``n_targets``,
+        ``icc``, ``ci95_low``, ``ci95_high``.
+    """
+    require_columns(data, [targets, raters, ratings, by])
+    forms = [name for name, _ in _SHROUT_FLEISS.values()]
+    if form not in forms:
+        raise ValueError(f"form {form!r} is not a Shrout-Fleiss form; choose one of {forms}.")
+    mixed = data.groupby(targets)[by].nunique()
+    if (mixed > 1).any():
+        raise ValueError(
+            f"{by!r} must be constant within a target, but target(s) "
+            f"{mixed[mixed > 1].index.tolist()[:5]} carry more than one value; "
+            "assign each target to one subset."
+        )
+    rows = {}
+    subsets = [(g, part) for g, part in data.groupby(by, sort=True)] + [("all", data)]
+    for name, part in subsets:
+        n_raters = part[raters].nunique()
+        if n_raters < 2:
+            raise ValueError(
+                f"subset {name!r} has ratings from a single rater ({part[raters].iloc[0]!r}); "
+                "reliability compares raters, so every target needs a score from at least two."
+            )
+        table = icc(part, targets, raters, ratings)
+        rows[name] = {
+            "n_targets": part[targets].nunique(),
+            "icc": table.loc[form, "icc"],
+            "ci95_low": table.loc[form, "ci95_low"],
+            "ci95_high": table.loc[form, "ci95_high"],
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = by
+    return out
+
+
+# --------------------------------------------------------------------------
+# Repeated-measures tests of change over occasions
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RepeatedMeasuresTest:
+    """The test of a within-subject factor, with its model-based means.
+
+    ``statistic`` is F (linear models, with ``df1`` and ``df2``) or a Wald
+    chi-square (logistic models, ``df1`` only; ``df2`` is NaN).
+    ``means`` are the model-based (estimated marginal) means by level: for
+    the mixed model the fitted level means, for the logistic model
+    probabilities. ``details`` holds what else the method estimated
+    (variance components, working correlation, subjects dropped).
+    """
+
+    method: str
+    statistic: float
+    df1: float
+    df2: float
+    p_value: float
+    n_subjects: int
+    n_observations: int
+    means: pd.Series
+    details: dict
+
+    def as_series(self) -> pd.Series:
+        """The test as one row: statistic, df1, df2, p_value, n_subjects, n_observations."""
+        return pd.Series({
+            "statistic": self.statistic, "df1": self.df1, "df2": self.df2,
+            "p_value": self.p_value, "n_subjects": self.n_subjects,
+            "n_observations": self.n_observations,
+        }, name=self.method)
+
+
+_SINGLETONS = ("error", "keep", "drop")
+
+
+def _repeated_long(data, subject, within, dv, scale, singletons, what) -> pd.DataFrame:
+    """Validated long data (subject, level, value) with complete rows only."""
+    require_columns(data, [subject, within, dv])
+    require_numeric(data, [dv])
+    if singletons not in _SINGLETONS:
+        raise ValueError(f"singletons must be one of {_SINGLETONS}, got {singletons!r}.")
+    long = data[[subject, within, dv]].dropna()
+    if long.empty:
+        raise ValueError(f"{dv!r} has no non-missing values.")
+    if scale is not None:
+        low, high = scale
+        bad = long.loc[(long[dv] < low) | (long[dv] > high), dv]
+        if not bad.empty:
+            raise ValueError(
+                f"{dv!r} must lie on the scale {low}-{high}; found {bad.size} rating(s) outside "
+                f"it, for example {bad.iloc[0]!r}. Check the coding, or pass the right scale."
+            )
+    duplicated = long.duplicated([subject, within])
+    if duplicated.any():
+        example = long.loc[duplicated, [subject, within]].iloc[0].tolist()
+        raise ValueError(
+            f"{int(duplicated.sum())} (subject, {within}) pair(s) appear more than once, for "
+            f"example {example}; a repeated-measures {what} needs one score per subject and "
+            "occasion. Average repeat scores first."
+        )
+    levels = long[within].unique()
+    if levels.size < 2:
+        raise ValueError(
+            f"{within!r} has a single level ({levels[0]!r}); a test of change needs at least "
+            "two occasions."
+        )
+    counts = long.groupby(subject)[within].size()
+    single = counts[counts == 1].index.tolist()
+    if single and singletons == "error":
+        raise ValueError(
+            f"{len(single)} subject(s) have a single time point, for example {single[:3]}; they "
+            "carry no information on change within a subject. Check the subject ids; pass "
+            "singletons='keep' to let them inform the level means and variances (as SPSS MIXED "
+            "does) or singletons='drop' to leave them out."
+        )
+    if single and singletons == "drop":
+        long = long[~long[subject].isin(single)]
+    if long[subject].nunique() < 2:
+        raise ValueError("fewer than 2 subjects remain; a repeated-measures test needs more.")
+    return long
+
+
+def _level_design(levels: pd.Series, order) -> np.ndarray:
+    """Intercept plus one indicator per level after the first (reference coding)."""
+    return np.column_stack([np.ones(len(levels))]
+                           + [(levels == lev).to_numpy(float) for lev in order[1:]])
+
+
+def _cs_deviance(theta, X, y, Sx, Sy, n_g, XtX, Xty):
+    """REML deviance of a random-intercept (compound-symmetry) model, and its parts.
+
+    V_i = s2 I + t2 J for subject i; every inverse and determinant is in
+    closed form, so no n x n matrix is formed.
+    """
+    t2, s2 = theta
+    a = s2 + n_g * t2                     # eigenvalue of V_i along the ones vector
+    w = t2 / a
+    log_det_v = float(((n_g - 1) * np.log(s2) + np.log(a)).sum())
+    xtvx = (XtX - Sx.T @ (w[:, None] * Sx)) / s2
+    xtvy = (Xty - Sx.T @ (w * Sy)) / s2
+    cov_beta = np.linalg.inv(xtvx)
+    beta = cov_beta @ xtvy
+    resid = y - X @ beta
+    resid_sums = Sy - Sx @ beta
+    quad = (resid @ resid - (w * resid_sums ** 2).sum()) / s2
+    deviance = log_det_v + np.linalg.slogdet(xtvx)[1] + quad
+    return deviance, beta, cov_beta, a
+
+
+def _cs_mixed_f_test(y, X, groups, L):
+    """F test of L beta = 0 in a REML random-intercept model, Satterthwaite df."""
+    from scipy import optimize, stats
+
+    n_groups = groups.max() + 1
+    n_g = np.bincount(groups, minlength=n_groups).astype(float)
+    Sx = np.zeros((n_groups, X.shape[1]))
+    np.add.at(Sx, groups, X)
+    Sy = np.bincount(groups, weights=y, minlength=n_groups)
+    args = (X, y, Sx, Sy, n_g, X.T @ X, X.T @ y)
+
+    def deviance(theta):
+        return _cs_deviance(theta, *args)[0]
+
+    ols = np.linalg.lstsq(X, y, rcond=None)[0]
+    v = float(np.mean((y - X @ ols) ** 2))
+    if v == 0:
+        raise ValueError("the outcome is constant within every occasion; there is nothing to test.")
+    best = None
+    for start in ([v / 2, v / 2], [v / 10, 0.9 * v], [0.9 * v, v / 10]):
+        fit = optimize.minimize(deviance, start, method="L-BFGS-B",
+                                bounds=[(0.0, None), (v * 1e-8, None)])
+        if best is None or fit.fun < best.fun:
+            best = fit
+    theta = best.x
+    _, beta, cov_beta, a = _cs_deviance(theta, *args)
+    t2, s2 = theta
+
+    # Derivatives of cov(beta) = (X'V^-1X)^-1 with respect to t2 and s2.
+    m_t2 = Sx.T @ (Sx / (a ** 2)[:, None])
+    m_s2 = (args[5] - Sx.T @ ((2 * t2 / a - n_g * t2 ** 2 / a ** 2)[:, None] * Sx)) / s2 ** 2
+    d_cov = [cov_beta @ m_t2 @ cov_beta, cov_beta @ m_s2 @ cov_beta]
+    # Asymptotic covariance of (t2, s2): twice the inverse Hessian of the REML
+    # deviance (numerical, central differences), as lmerTest does.
+    step = 1e-4 * np.maximum(theta, 1e-6 * theta.max())
+    hessian = np.empty((2, 2))
+    for i in range(2):
+        for j in range(2):
+            ei, ej = np.eye(2)[i] * step[i], np.eye(2)[j] * step[j]
+            hessian[i, j] = (deviance(theta + ei + ej) - deviance(theta + ei - ej)
+                             - deviance(theta - ei + ej) + deviance(theta - ei - ej)) / (
+                                 4 * step[i] * step[j])
+    cov_theta = 2 * np.linalg.inv(hessian)
+
+    q = L.shape[0]
+    lcl = L @ cov_beta @ L.T
+    lb = L @ beta
+    F = float(lb @ np.linalg.solve(lcl, lb) / q)
+    _, vectors = np.linalg.eigh(lcl)
+    nus = []
+    for m in range(q):
+        contrast = vectors[:, m] @ L
+        grad = np.array([contrast @ d @ contrast for d in d_cov])
+        nus.append(2 * (contrast @ cov_beta @ contrast) ** 2 / (grad @ cov_theta @ grad))
+    nus = np.asarray(nus)
+    e = float(np.sum(np.where(nus > 2, nus / (nus - 2), 0.0)))
+    df2 = 2 * e / (e - q) if e > q else float("nan")
+    return {"F": F, "df1": q, "df2": float(df2), "p_value": float(stats.f.sf(F, q, df2)),
+            "beta": beta, "tau2": float(t2), "sigma2": float(s2),
+            "converged": bool(best.success)}
+
+
+def rm_anova(data: pd.DataFrame, subject: str, within: str, dv: str, method: str = "mixed",
+             scale: tuple[float, float] | None = None,
+             singletons: str = "error") -> RepeatedMeasuresTest:
+    """One-way repeated-measures ANOVA: does the mean of ``dv`` change across occasions?
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long data, one row per subject and occasion (rows with a missing
+        ``dv`` are dropped).
+    subject, within, dv : str
+        Columns naming the subject (a teacher), the occasion (a data cycle)
+        and the numeric outcome.
+    method : {"mixed", "classic"}
+        ``"mixed"`` (default) fits a linear mixed model with a random
+        intercept per subject (compound symmetry) by REML, uses every
+        observation, and tests the occasion effect with an F test whose
+        denominator degrees of freedom follow Satterthwaite's approximation
+        (as SPSS MIXED reports). ``"classic"`` is the textbook univariate
+        repeated-measures ANOVA (:func:`pingouin.rm_anova`), which needs
+        every subject at every occasion and so drops incomplete subjects.
+    scale : (low, high), optional
+        The rubric's range; ratings outside it raise ``ValueError``.
+    singletons : {"error", "keep", "drop"}
+        What to do with subjects observed only once. They say nothing about
+        change, and in a repeated-measures file a lone record is often a
+        mistyped id, so the default is to stop and ask.
+
+    Returns
+    -------
+    RepeatedMeasuresTest
+        ``statistic`` is F with ``df1`` = levels - 1 and ``df2``; ``means``
+        are the model-based level means (raw means of the complete subjects
+        for ``"classic"``); ``details`` has ``tau2`` and ``sigma2`` (mixed) or
+        ``subjects_dropped`` and the Greenhouse-Geisser ``epsilon`` (classic).
+
+    Notes
+    -----
+    With the same subjects at every occasion (balanced data) both methods
+    give the same F, and the Satterthwaite df2 equals (n - 1)(k - 1). With
+    unbalanced data they differ because the classic version discards every
+    subject with a missing occasion.
+
+    The Satterthwaite df for the multi-degree-of-freedom F follow Fai &
+    Cornelius (1996) as implemented in SAS and lmerTest (Kuznetsova et al.
+    2017), with the covariance of the variance components from the numerical
+    Hessian of the REML deviance.
+
+    References
+    ----------
+    Satterthwaite, F. E. (1946). An approximate distribution of estimates of
+    variance components. *Biometrics Bulletin, 2*(6), 110-114.
+    Fai, A. H.-T., & Cornelius, P. L. (1996). Approximate F-tests of multiple
+    degree of freedom hypotheses in generalized least squares analyses of
+    unbalanced split-plot experiments. *Journal of Statistical Computation and
+    Simulation, 54*(4), 363-378.
+    Kuznetsova, A., Brockhoff, P. B., & Christensen, R. H. B. (2017). lmerTest
+    package: Tests in linear mixed effects models. *Journal of Statistical
+    Software, 82*(13).
+    """
+    if method not in ("mixed", "classic"):
+        raise ValueError(f"method must be 'mixed' or 'classic', got {method!r}.")
+    long = _repeated_long(data, subject, within, dv, scale, singletons, "ANOVA")
+    order = sorted(long[within].unique())
+
+    if method == "classic":
+        wide = long.pivot(index=subject, columns=within, values=dv)[order]
+        complete = wide.dropna()
+        if len(complete) < 2:
+            raise ValueError(
+                f"only {len(complete)} subject(s) were observed at every level of {within!r}; "
+                "the classic repeated-measures ANOVA needs at least 2. Use method='mixed'."
+            )
+        import pingouin
+
+        stacked = (complete.rename_axis(index="subject", columns="level").reset_index()
+                   .melt(id_vars="subject", var_name="level", value_name="y"))
+        stacked["y"] = stacked["y"].astype(float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table = pingouin.rm_anova(stacked, dv="y", within="level", subject="subject",
+                                      detailed=False, correction=False)
+        row = table.iloc[0]
+        epsilon = float(pingouin.epsilon(stacked, dv="y", within="level", subject="subject"))
+        return RepeatedMeasuresTest(
+            method="classic", statistic=float(row["F"]), df1=float(row["ddof1"]),
+            df2=float(row["ddof2"]), p_value=float(row["p_unc"]),
+            n_subjects=len(complete), n_observations=int(complete.size),
+            means=complete.mean().rename_axis(within).rename("mean"),
+            details={"subjects_dropped": int(len(wide) - len(complete)), "epsilon": epsilon},
+        )
+
+    X = _level_design(long[within], order)
+    groups = pd.factorize(long[subject])[0]
+    L = np.eye(X.shape[1])[1:]
+    fit = _cs_mixed_f_test(long[dv].to_numpy(float), X, groups, L)
+    beta = fit["beta"]
+    means = pd.Series(beta[0] + np.r_[0.0, beta[1:]], index=pd.Index(order, name=within),
+                      name="mean")
+    return RepeatedMeasuresTest(
+        method="mixed", statistic=fit["F"], df1=float(fit["df1"]), df2=fit["df2"],
+        p_value=fit["p_value"], n_subjects=int(long[subject].nunique()),
+        n_observations=len(long), means=means,
+        details={"tau2": fit["tau2"], "sigma2": fit["sigma2"], "converged": fit["converged"]},
+    )
+
+
+def rm_logistic(data: pd.DataFrame, subject: str, within: str, dv: str,
+                correlation: str = "exchangeable",
+                singletons: str = "error") -> RepeatedMeasuresTest:
+    """Repeated-measures logistic regression of a 0/1 outcome on occasion, Wald test.
+
+    A binary item violates the normality an ANOVA assumes, so change over
+    occasions is tested in a logistic model fitted by generalized estimating
+    equations (GEE; Liang & Zeger 1986): the occasion enters as indicators,
+    observations of one subject may be correlated, and the Wald chi-square
+    of the occasion indicators uses the robust (sandwich) covariance.
+
+    Parameters
+    ----------
+    data, subject, within, dv
+        As for :func:`rm_anova`; ``dv`` must be coded 0/1.
+    correlation : {"exchangeable", "independence"}
+        The working correlation within a subject. The robust covariance keeps
+        the test valid under either; the estimates move a little.
+    singletons
+        As for :func:`rm_anova`.
+
+    Returns
+    -------
+    RepeatedMeasuresTest
+        ``statistic`` is the Wald chi-square on ``df1`` = levels - 1 degrees
+        of freedom (``df2`` is NaN); ``means`` are the estimated marginal
+        probabilities by level; ``details`` holds the working correlation.
+
+    References
+    ----------
+    Liang, K.-Y., & Zeger, S. L. (1986). Longitudinal data analysis using
+    generalized linear models. *Biometrika, 73*(1), 13-22.
+    """
+    import statsmodels.api as sm
+    from scipy import stats
+    from scipy.special import expit
+
+    structures = {"exchangeable": sm.cov_struct.Exchangeable,
+                  "independence": sm.cov_struct.Independence}
+    if correlation not in structures:
+        raise ValueError(f"correlation must be one of {sorted(structures)}, got {correlation!r}.")
+    long = _repeated_long(data, subject, within, dv, None, singletons, "logistic regression")
+    values = set(pd.unique(long[dv]))
+    if not values <= {0, 1}:
+        raise ValueError(
+            f"{dv!r} must be coded 0/1 for a logistic model; found values "
+            f"{sorted(values)[:6]}. Dichotomize it first, or use rm_anova for a scale."
+        )
+    order = sorted(long[within].unique())
+    share = long.groupby(within)[dv].mean()
+    degenerate = share[(share == 0) | (share == 1)].index.tolist()
+    if degenerate:
+        raise ValueError(
+            f"at level(s) {degenerate} of {within!r} every {dv!r} is the same (all 0 or all 1), "
+            "so the log-odds there is infinite and the Wald test undefined; merge that level "
+            "with a neighbour or use an exact test."
+        )
+    long = long.sort_values([subject, within])
+    X = _level_design(long[within], order)
+    model = sm.GEE(long[dv].to_numpy(float), X, groups=pd.factorize(long[subject])[0],
+                   family=sm.families.Binomial(), cov_struct=structures[correlation]())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit()
+    beta = np.asarray(fit.params)
+    cov = np.asarray(fit.cov_params())     # robust (sandwich) covariance
+    L = np.eye(X.shape[1])[1:]
+    lb = L @ beta
+    chi2 = float(lb @ np.linalg.solve(L @ cov @ L.T, lb))
+    df = L.shape[0]
+    means = pd.Series(expit(beta[0] + np.r_[0.0, beta[1:]]), index=pd.Index(order, name=within),
+                      name="probability")
+    dep = fit.cov_struct.dep_params
+    return RepeatedMeasuresTest(
+        method=f"gee-{correlation}", statistic=chi2, df1=float(df), df2=float("nan"),
+        p_value=float(stats.chi2.sf(chi2, df)), n_subjects=int(long[subject].nunique()),
+        n_observations=len(long), means=means,
+        details={"working_correlation": float(dep) if dep is not None else 0.0,
+                 "converged": bool(fit.converged) if hasattr(fit, "converged") else True},
+    )

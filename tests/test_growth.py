@@ -15,6 +15,9 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from coachbook.growth import (
+    fixed_trajectory,
+    hlm3_variance_chisq,
+    pooled_within_sd,
     check_growth_data,
     code_time_linear,
     code_time_piecewise,
@@ -233,3 +236,143 @@ def test_check_growth_data():
         check_growth_data(pd.concat([good, good.head(1)]), "id", "time")
     with pytest.raises(ValueError, match="missing values"):
         check_growth_data(good.assign(time=[0, None, 0, 1]), "id", "time")
+
+
+# ---------------------------------------------------------------- which units count (min_cases)
+def test_chisq_min_cases_at_least_uses_exactly_identified_units(hsb):
+    """HLM uses every unit whose OLS estimate exists (n_j >= Q), e.g. two students for a slope."""
+    small = hsb.groupby("School").head(2)
+    fit = fit_mixed("MathAch ~ SES_within", small, "School", methods=["bfgs", "lbfgs"])
+    out = hlm_variance_chisq(small, "MathAch", "School", ["SES_within"], fit=fit, min_cases="at_least")
+    usable = small.groupby("School")["SES_within"].nunique().eq(2).sum()  # X'X invertible
+    assert out.loc["SES_within", "n_units"] == usable and out.loc["SES_within", "df"] == usable - 1
+    # with n_j = Q each unit is fitted exactly: bhat_j solves the two equations
+    gamma, sigma2 = fit.result.fe_params, fit.result.scale
+    chi2 = 0.0
+    for _, school in small.groupby("School"):
+        if school["SES_within"].nunique() < 2:
+            continue
+        x = np.column_stack([np.ones(2), school["SES_within"]])
+        b = np.linalg.solve(x, school["MathAch"].to_numpy())
+        chi2 += (b[1] - gamma["SES_within"]) ** 2 / (sigma2 * np.linalg.inv(x.T @ x)[1, 1])
+    assert out.loc["SES_within", "chi2"] == pytest.approx(chi2, rel=1e-10)
+    with pytest.raises(ValueError, match="min_cases"):
+        hlm_variance_chisq(small, "MathAch", "School", min_cases="some")
+
+
+def test_chisq_min_cases_is_irrelevant_when_units_are_large(hsb):
+    more = hlm_variance_chisq(hsb, "MathAch", "School")
+    at_least = hlm_variance_chisq(hsb, "MathAch", "School", min_cases="at_least")
+    pd.testing.assert_frame_equal(more, at_least)
+
+
+def test_chisq_min_cases_growth_design():
+    """Two occasions identify a line: 'at_least' keeps such persons, 'more' drops them."""
+    rng = np.random.default_rng(1)
+    n_occ = np.r_[np.full(30, 2), np.full(30, 4), np.full(5, 1)]
+    rows = [(i, t) for i, n in enumerate(n_occ) for t in range(n)]
+    df = pd.DataFrame(rows, columns=["id", "t"]).astype(float)
+    df["y"] = 1 + 0.5 * df["t"] + rng.normal(0, 0.5, 65)[df["id"].astype(int)] + rng.normal(size=len(df))
+    fit = fit_mixed("y ~ t", df, "id", methods=["bfgs", "lbfgs"])
+    assert hlm_variance_chisq(df, "y", "id", ["t"], fit=fit, min_cases="at_least")["df"].tolist() == [59, 59]
+    assert hlm_variance_chisq(df, "y", "id", ["t"], fit=fit)["df"].tolist() == [29, 29]
+
+
+# ---------------------------------------------------------------- three-level chi-square
+def _three_level(tau_pair, tau_cluster, seed, clusters=40, pairs=3, occasions=4):
+    rng = np.random.default_rng(seed)
+    k = np.repeat(np.arange(clusters), pairs * occasions)
+    j = np.repeat(np.arange(clusters * pairs), occasions)
+    t = np.tile(np.arange(occasions, dtype=float), clusters * pairs)
+    slope = (0.3 + rng.normal(0, np.sqrt(tau_cluster), clusters)[k]
+             + rng.normal(0, np.sqrt(tau_pair), clusters * pairs)[j])
+    y = 2 + rng.normal(0, 0.5, clusters * pairs)[j] + slope * t + rng.normal(0, 0.5, len(t))
+    return pd.DataFrame({"y": y, "t": t, "pair": j, "cluster": k})
+
+
+def _fit3(df):
+    vc = {"pair": "0 + C(pair)", "pair_t": "0 + C(pair):t"}
+    return fit_mixed("y ~ t", df, "cluster", re_formula="~ t", vc_formula=vc, methods=["lbfgs"])
+
+
+def test_hlm3_chisq_formula_and_df():
+    df = _three_level(0.0, 0.0, seed=3)
+    df = df[~((df["pair"] == 0) & (df["t"] > 0))]          # pair 0: one occasion, unusable
+    df = df[~df["pair"].isin([3, 4, 5])]                    # cluster 1 has no pairs left
+    fit = _fit3(df)
+    out = hlm3_variance_chisq(df, "y", "pair", "cluster", ["t"], fit=fit)
+    n_pairs, n_clusters = df["pair"].nunique() - 1, df["cluster"].nunique()
+    assert out.loc[("level 2", "t"), "df"] == n_pairs - n_clusters
+    assert out.loc[("level 3", "t"), "df"] == n_clusters - 1
+    # by hand, for the slope
+    gamma, sigma2 = fit.result.fe_params, fit.result.scale
+    per = []
+    for (kk, jj), unit in df.groupby(["cluster", "pair"]):
+        if len(unit) < 2:
+            continue
+        ols = smf.ols("y ~ t", unit).fit()
+        per.append((kk, ols.params["t"], sigma2 * ols.normalized_cov_params.loc["t", "t"]))
+    per = pd.DataFrame(per, columns=["k", "b", "v"])
+    per["w"] = 1 / per["v"]
+    bbar = (per["w"] * per["b"]).groupby(per["k"]).sum() / per["w"].groupby(per["k"]).sum()
+    chi2_2 = ((per["b"] - per["k"].map(bbar)) ** 2 * per["w"]).sum()
+    chi2_3 = (((bbar - gamma["t"]) ** 2) * per["w"].groupby(per["k"]).sum()).sum()  # tau_pi = 0
+    assert out.loc[("level 2", "t"), "chi2"] == pytest.approx(chi2_2, rel=1e-10)
+    assert out.loc[("level 3", "t"), "chi2"] == pytest.approx(chi2_3, rel=1e-10)
+    # a level-2 variance lowers the weights, hence the level-3 chi-square
+    weighted = hlm3_variance_chisq(df, "y", "pair", "cluster", ["t"], fit=fit, level2_variances={"t": 0.05})
+    assert weighted.loc[("level 3", "t"), "chi2"] < chi2_3
+    assert weighted.loc[("level 2", "t"), "chi2"] == pytest.approx(chi2_2)
+
+
+def test_hlm3_chisq_null_and_alternatives():
+    null = _three_level(0.0, 0.0, seed=5)
+    out = hlm3_variance_chisq(null, "y", "pair", "cluster", ["t"], fit=_fit3(null))
+    for level in ("level 2", "level 3"):
+        row = out.loc[(level, "t")]
+        assert abs(row["chi2"] - row["df"]) < 4 * np.sqrt(2 * row["df"]), level
+    pair_var = _three_level(0.1, 0.0, seed=5)
+    out = hlm3_variance_chisq(pair_var, "y", "pair", "cluster", ["t"], fit=_fit3(pair_var))
+    assert out.loc[("level 2", "t"), "p"] < 1e-6
+    cluster_var = _three_level(0.0, 0.1, seed=5)
+    out = hlm3_variance_chisq(cluster_var, "y", "pair", "cluster", ["t"], fit=_fit3(cluster_var))
+    assert out.loc[("level 3", "t"), "p"] < 1e-6 and out.loc[("level 2", "t"), "p"] > 0.01
+
+
+def test_hlm3_chisq_bad_inputs():
+    df = _three_level(0.0, 0.0, seed=6, clusters=6)
+    fit = _fit3(df)
+    with pytest.raises(ValueError, match="pass the fitted"):
+        hlm3_variance_chisq(df, "y", "pair", "cluster", ["t"])
+    with pytest.raises(ValueError, match="more than one"):
+        hlm3_variance_chisq(df.assign(cluster=np.arange(len(df)) % 6), "y", "pair", "cluster", ["t"], fit=fit)
+    with pytest.raises(ValueError, match="no fixed effect"):
+        hlm3_variance_chisq(df.assign(u=df["t"]), "y", "pair", "cluster", ["u"], fit=fit)
+    with pytest.raises(ValueError, match=">= 0"):
+        hlm3_variance_chisq(df, "y", "pair", "cluster", ["t"], fit=fit, level2_variances={"t": -1})
+
+
+# ---------------------------------------------------------------- trajectories and pooled SD
+def test_fixed_trajectory_matches_model_predictions():
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"id": np.repeat(np.arange(40), 5), "t": np.tile(np.arange(5.0) / 2, 40),
+                       "x": rng.integers(0, 2, 200).astype(float)})
+    df["t2"] = df["t"] ** 2
+    df["y"] = 1 + df["t"] - 0.2 * df["t2"] + 0.5 * df["x"] + rng.normal(size=200)
+    fit = fit_mixed("y ~ (t + t2) * x", df, "id", methods=["bfgs", "lbfgs"])
+    traj = fixed_trajectory(fit, [0.0, 1.0, 2.0], {"t": 1, "t2": 2}, at={"x": 0.4})
+    grid = pd.DataFrame({"t": [0.0, 1.0, 2.0], "x": 0.4})
+    grid["t2"] = grid["t"] ** 2
+    np.testing.assert_allclose(traj.to_numpy(), fit.result.predict(grid), rtol=1e-10)
+    piece = fixed_trajectory(fit.result.fe_params, [2.0], {"t": lambda t: t, "t2": lambda t: t * t})
+    assert piece.iloc[0] == pytest.approx(fit.result.predict(pd.DataFrame({"t": [2.0], "t2": [4.0], "x": [0.0]}))[0])
+    with pytest.raises(ValueError, match="not in the model"):
+        fixed_trajectory(fit, [0.0], {"t3": 3})
+
+
+def test_pooled_within_sd():
+    df = pd.DataFrame({"g": [1, 1, 1, 2, 2, 3], "v": [1.0, 2.0, 3.0, 10.0, 14.0, 99.0]})
+    # group 1: var 1 (2 df); group 2: var 8 (1 df); group 3 has one value
+    assert pooled_within_sd(df, "v", "g") == pytest.approx(np.sqrt((2 * 1 + 1 * 8) / 3))
+    with pytest.raises(ValueError, match="two or more"):
+        pooled_within_sd(df[df["g"] == 3], "v", "g")

@@ -16,7 +16,7 @@ import statsmodels.formula.api as smf
 from statsmodels.imputation.mice import MICE
 from statsmodels.regression.mixed_linear_model import MixedLM
 
-from coachbook.multilevel import fit_mixed, multiply_impute, pool_rubin
+from coachbook.multilevel import fit_logit_random_intercept, fit_mixed, multiply_impute, pool_rubin
 
 DATA = Path(__file__).parent / "reference_data"
 
@@ -272,3 +272,64 @@ def test_multiply_impute_bad_inputs(incomplete, kwargs, message):
     kwargs = {"columns": ["x"], "m": 2, "seed": 0, **kwargs}
     with pytest.raises(ValueError, match=message):
         multiply_impute(df, **kwargs)
+
+
+# ---------------------------------------------------------------- random-intercept logit
+def _logit_data(sd, seed, groups=300, n=6, beta=(-0.5, 1.0)):
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(groups), n)
+    x = rng.normal(size=g.size)
+    eta = beta[0] + beta[1] * x + rng.normal(0, sd, groups)[g] if sd > 0 else beta[0] + beta[1] * x
+    return pd.DataFrame({"y": (rng.random(g.size) < 1 / (1 + np.exp(-eta))).astype(int), "x": x, "g": g})
+
+
+def test_logit_random_intercept_recovers_parameters():
+    df = _logit_data(1.5, seed=11)
+    fit = fit_logit_random_intercept("y ~ x", df, "g")
+    assert fit.converged and fit.n_groups == 300 and fit.n_obs == 1800
+    est, se = fit.fixed_effects["estimate"], fit.fixed_effects["se"]
+    assert abs(est["Intercept"] + 0.5) < 3 * se["Intercept"]
+    assert abs(est["x"] - 1.0) < 3 * se["x"]
+    assert 1.1 < fit.re_sd < 1.9
+    # population-averaged (GEE-like) slopes are attenuated relative to unit-specific ones
+    marginal = smf.logit("y ~ x", df).fit(disp=0).params["x"]
+    assert marginal < est["x"]
+
+
+def test_logit_random_intercept_without_variance_is_logistic_regression():
+    from coachbook.multilevel import _agq_loglik
+
+    df = _logit_data(0.0, seed=12)
+    glm = smf.logit("y ~ x", df).fit(disp=0)
+    x = np.column_stack([np.ones(len(df)), df["x"]])
+    nodes, weights = np.polynomial.hermite.hermgauss(15)
+    at_zero_sd = _agq_loglik(glm.params.to_numpy(), -30.0, x, df["y"].to_numpy(float),
+                             df["g"].to_numpy(), 300, nodes, weights)
+    assert at_zero_sd == pytest.approx(glm.llf, abs=1e-8)  # sd -> 0: the plain logistic likelihood
+    fit = fit_logit_random_intercept("y ~ x", df, "g")
+    assert fit.re_sd < 0.5
+    np.testing.assert_allclose(fit.fixed_effects["estimate"], glm.params, atol=0.05)
+    assert fit.llf >= glm.llf - 1e-6
+
+
+def test_logit_quadrature_converges_and_laplace_is_close():
+    df = _logit_data(1.0, seed=13, groups=150, n=4)
+    fits = {n: fit_logit_random_intercept("y ~ x", df, "g", n_points=n) for n in (1, 7, 15, 25)}
+    est = {n: f.fixed_effects.loc["x", "estimate"] for n, f in fits.items()}
+    assert est[15] == pytest.approx(est[25], abs=1e-4) and est[7] == pytest.approx(est[25], abs=1e-3)
+    assert abs(est[1] - est[25]) < 0.1 * fits[25].fixed_effects.loc["x", "se"] + 0.05
+    assert fits[15].llf == pytest.approx(fits[25].llf, abs=1e-4)
+
+
+def test_logit_random_intercept_bad_inputs():
+    df = _logit_data(1.0, seed=14, groups=20)
+    with pytest.raises(ValueError, match="0/1"):
+        fit_logit_random_intercept("x ~ y", df, "g")
+    with pytest.raises(ValueError, match="n_points"):
+        fit_logit_random_intercept("y ~ x", df, "g", n_points=0)
+    with pytest.raises(ValueError, match="missing column"):
+        fit_logit_random_intercept("y ~ x", df, "group")
+    with pytest.raises(ValueError, match="formula"):
+        fit_logit_random_intercept("y ~ nothing", df, "g")
+    with pytest.raises(ValueError, match="fewer than 2"):
+        fit_logit_random_intercept("y ~ x", df.assign(g=1), "g")

@@ -227,3 +227,169 @@ def test_coefficient_of_variation_rejects_zero_mean_and_short_input():
         coefficient_of_variation([-1, 1])
     with pytest.raises(ValueError, match="at least 2 non-missing values"):
         coefficient_of_variation([3, np.nan])
+
+
+# --------------------------------------------------------------------------
+# Repeated-measures tests (rm_anova, rm_logistic) and icc_by_group
+# --------------------------------------------------------------------------
+from coachbook.reliability import icc_by_group, rm_anova, rm_logistic  # noqa: E402
+
+
+def _movies_long() -> pd.DataFrame:
+    return pd.DataFrame({"person": list(range(10)) * 2, "movie": [1] * 10 + [2] * 10,
+                         "rating": MOVIE_1 + MOVIE_2})
+
+
+def _panel(n_subjects=30, n_levels=4, seed=7, drop=0.0) -> pd.DataFrame:
+    """Random-intercept panel with a linear trend; optionally drop some occasions."""
+    rng = np.random.default_rng(seed)
+    panel = pd.DataFrame({"subject": np.repeat(np.arange(n_subjects), n_levels),
+                          "time": np.tile(np.arange(1, n_levels + 1), n_subjects)})
+    panel["y"] = (rng.normal(size=n_subjects)[panel["subject"]] + 0.3 * panel["time"]
+                  + rng.normal(size=len(panel)))
+    if drop:
+        panel = panel[rng.random(len(panel)) > drop]
+    return panel.reset_index(drop=True)
+
+
+@pytest.mark.parametrize("method", ["mixed", "classic"])
+def test_rm_anova_two_occasions_matches_lakens_paired_t(method):
+    """Lakens (2013) movie example: t(9) = 4.74, so a two-level repeated-measures
+    ANOVA gives F(1, 9) = t^2."""
+    result = rm_anova(_movies_long(), "person", "movie", "rating", method=method)
+    assert round(np.sqrt(result.statistic), 2) == 4.74
+    assert (result.df1, result.df2) == (1, pytest.approx(9.0, abs=1e-3))
+    assert result.means.round(1).tolist() == [8.7, 7.7]
+
+
+def test_rm_anova_mixed_equals_classic_on_balanced_data():
+    """With every subject at every occasion, the compound-symmetry mixed model's F
+    equals the univariate repeated-measures F and Satterthwaite gives (n-1)(k-1)."""
+    panel = _panel()
+    mixed = rm_anova(panel, "subject", "time", "y")
+    classic = rm_anova(panel, "subject", "time", "y", method="classic")
+    assert mixed.statistic == pytest.approx(classic.statistic, rel=1e-5)
+    assert mixed.df2 == pytest.approx(29 * 3, rel=1e-3)
+    assert classic.df2 == 29 * 3
+    assert mixed.p_value == pytest.approx(classic.p_value, rel=1e-3)
+
+
+def test_rm_anova_mixed_matches_statsmodels_reml_on_unbalanced_data():
+    """Variance components and the Wald F agree with statsmodels MixedLM (REML)."""
+    import statsmodels.formula.api as smf
+
+    panel = _panel(drop=0.25)
+    ours = rm_anova(panel, "subject", "time", "y", singletons="keep")
+    model = smf.mixedlm("y ~ C(time)", panel, groups="subject")
+    fit = model.fit(reml=True, method=["powell", "lbfgs"])
+    assert ours.details["tau2"] == pytest.approx(float(fit.cov_re.iloc[0, 0]), rel=1e-3)
+    assert ours.details["sigma2"] == pytest.approx(float(fit.scale), rel=1e-3)
+    names = [n for n in fit.params.index if n.startswith("C(time)")]
+    b = fit.params[names].to_numpy()
+    V = fit.cov_params().loc[names, names].to_numpy()
+    assert ours.statistic == pytest.approx(b @ np.linalg.solve(V, b) / len(b), rel=1e-3)
+    # unbalanced: df2 lies between the within-subject and the total residual df
+    assert 3 * (panel["subject"].nunique() - 1) * 0.5 < ours.df2 < len(panel) - 4
+    classic = rm_anova(panel, "subject", "time", "y", method="classic", singletons="keep")
+    assert classic.details["subjects_dropped"] > 0
+    assert classic.n_subjects + classic.details["subjects_dropped"] == panel["subject"].nunique()
+
+
+def _binary_panel(seed=3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    panel = pd.DataFrame({"subject": np.repeat(np.arange(60), 3), "time": np.tile([1, 2, 3], 60)})
+    logit = -0.2 + 0.6 * (panel["time"] - 1) + rng.normal(size=60)[panel["subject"]]
+    panel["y"] = (rng.random(len(panel)) < 1 / (1 + np.exp(-logit))).astype(int)
+    return panel
+
+
+def test_rm_logistic_wald_matches_statsmodels_and_raw_shares():
+    import statsmodels.api as sm
+
+    panel = _binary_panel()
+    ours = rm_logistic(panel, "subject", "time", "y", correlation="independence")
+    # With an independence working correlation and occasion indicators only,
+    # the estimated marginal probabilities are the raw shares.
+    np.testing.assert_allclose(ours.means.to_numpy(), panel.groupby("time")["y"].mean(), atol=1e-6)
+    X = np.column_stack([np.ones(len(panel)), panel["time"] == 2, panel["time"] == 3]).astype(float)
+    fit = sm.GEE(panel["y"], X, groups=panel["subject"], family=sm.families.Binomial(),
+                 cov_struct=sm.cov_struct.Exchangeable()).fit()
+    theirs = fit.wald_test(np.eye(3)[1:], scalar=True)
+    exch = rm_logistic(panel, "subject", "time", "y")
+    assert exch.statistic == pytest.approx(float(theirs.statistic), rel=1e-6)
+    assert exch.df1 == 2 and np.isnan(exch.df2)
+    assert 0 < exch.details["working_correlation"] < 1
+
+
+def test_icc_by_group_matches_icc_on_each_subset():
+    data = _long(SHROUT_FLEISS).assign(kind=lambda d: np.where(d["target"] < 3, "a", "b"))
+    table = icc_by_group(data, "target", "judge", "score", by="kind", form="ICC(2,1)")
+    assert table.index.tolist() == ["a", "b", "all"]
+    whole = icc(data, "target", "judge", "score").loc["ICC(2,1)", "icc"]
+    part = icc(data[data["kind"] == "b"], "target", "judge", "score").loc["ICC(2,1)", "icc"]
+    assert table.loc["all", "icc"] == pytest.approx(whole)
+    assert table.loc["b", "icc"] == pytest.approx(part)
+    assert table["n_targets"].tolist() == [3, 3, 6]
+
+
+def test_rm_anova_rejects_subject_with_one_time_point():
+    panel = _panel()
+    lone = pd.concat([panel, pd.DataFrame({"subject": [99], "time": [1], "y": [0.5]})])
+    with pytest.raises(ValueError, match=r"1 subject\(s\) have a single time point.*\[99\]"):
+        rm_anova(lone, "subject", "time", "y")
+    with pytest.raises(ValueError, match="single time point"):
+        rm_logistic(_binary_panel().iloc[2:], "subject", "time", "y")
+    kept = rm_anova(lone, "subject", "time", "y", singletons="keep")
+    dropped = rm_anova(lone, "subject", "time", "y", singletons="drop")
+    assert (kept.n_subjects, dropped.n_subjects) == (31, 30)
+    with pytest.raises(ValueError, match="singletons must be one of"):
+        rm_anova(lone, "subject", "time", "y", singletons="ignore")
+
+
+def test_rm_anova_rejects_ratings_outside_the_scale():
+    panel = _panel()
+    with pytest.raises(ValueError, match=r"must lie on the scale 0-3; found \d+ rating"):
+        rm_anova(panel, "subject", "time", "y", scale=(0, 3))
+    panel["y"] = panel["y"].clip(0, 3)
+    assert rm_anova(panel, "subject", "time", "y", scale=(0, 3)).df1 == 3
+
+
+def test_repeated_measures_reject_bad_designs():
+    panel = _panel()
+    with pytest.raises(ValueError, match="single level"):
+        rm_anova(panel[panel["time"] == 1], "subject", "time", "y", singletons="drop")
+    with pytest.raises(ValueError, match="appear more than once"):
+        rm_anova(pd.concat([panel, panel.iloc[:1]]), "subject", "time", "y")
+    with pytest.raises(ValueError, match="method must be"):
+        rm_anova(panel, "subject", "time", "y", method="glm")
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['score'\]"):
+        rm_anova(panel, "subject", "time", "score")
+    with pytest.raises(ValueError, match="only 1 subject"):
+        sparse = pd.DataFrame({"subject": [1, 1, 2, 2, 3, 3], "time": [1, 2, 1, 3, 2, 3],
+                               "y": [1.0, 2.0, 2.0, 3.0, 1.0, 2.0]})
+        rm_anova(pd.concat([sparse, pd.DataFrame({"subject": [4, 4, 4], "time": [1, 2, 3],
+                                                  "y": [1.0, 2.0, 4.0]})]),
+                 "subject", "time", "y", method="classic")
+
+
+def test_rm_logistic_rejects_non_binary_and_degenerate_levels():
+    panel = _binary_panel()
+    with pytest.raises(ValueError, match="must be coded 0/1"):
+        rm_logistic(panel.assign(y=panel["y"] * 2), "subject", "time", "y")
+    with pytest.raises(ValueError, match=r"level\(s\) \[3\].*all 0 or all 1"):
+        rm_logistic(panel.assign(y=np.where(panel["time"] == 3, 1, panel["y"])),
+                    "subject", "time", "y")
+    with pytest.raises(ValueError, match="correlation must be one of"):
+        rm_logistic(panel, "subject", "time", "y", correlation="ar1")
+
+
+def test_icc_by_group_rejects_single_rater_and_bad_arguments():
+    data = _long(SHROUT_FLEISS).assign(kind=lambda d: np.where(d["target"] < 3, "a", "b"))
+    one_rater = data[(data["kind"] == "a") | (data["judge"] == "judge0")]
+    with pytest.raises(ValueError, match=r"subset 'b' has ratings from a single rater"):
+        icc_by_group(one_rater, "target", "judge", "score", by="kind")
+    with pytest.raises(ValueError, match="not a Shrout-Fleiss form"):
+        icc_by_group(data, "target", "judge", "score", by="kind", form="ICC(4,1)")
+    with pytest.raises(ValueError, match="must be constant within a target"):
+        icc_by_group(data.assign(kind=np.arange(len(data)) % 2), "target", "judge", "score",
+                     by="kind")

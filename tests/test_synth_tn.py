@@ -17,6 +17,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from coachbook import data, published
+from coachbook.growth import hlm_variance_chisq
 from coachbook.reliability import icc
 from coachbook.synth import SEED, tn
 
@@ -245,17 +246,9 @@ def _fit(formula, frame, **kw):
 
 
 def _hlm_chisq(frame, outcome, fit):
-    """Raudenbush & Bryk eq. 3.103 over pairs with at least two preconferences."""
-    gamma, sigma2, chi, units = fit.fe_params, fit.scale, np.zeros(2), 0
-    for _, unit in frame.groupby("teacher_id"):
-        x = np.column_stack([np.ones(len(unit)), unit.time])
-        if np.linalg.matrix_rank(x) < 2:
-            continue
-        inv = np.linalg.inv(x.T @ x)
-        b = inv @ x.T @ unit[outcome].to_numpy()
-        chi += (b - gamma[["Intercept", "time"]].to_numpy()) ** 2 / (sigma2 * np.diag(inv))
-        units += 1
-    return chi, units - 1
+    """Raudenbush & Bryk eq. 3.103 over pairs with at least two preconferences (HLM's rule)."""
+    out = hlm_variance_chisq(frame, outcome, "teacher_id", ["time"], fit=fit, min_cases="at_least")
+    return out["chi2"].to_numpy(), int(out.loc["time", "df"])
 
 
 def test_rq1_composite_growth_and_variance_components(pcs):
