@@ -12,7 +12,7 @@ export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: book test execute data pdf clean venv
+.PHONY: book test execute status data pdf clean venv
 
 venv: $(VENV)/.installed
 
@@ -40,13 +40,34 @@ $(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
 execute: venv
 	$(BIN)/python -m coachbook.notebooks execute
 
+# Re-execute every notebook and record timings and versions for the status page
+# (chapters/appendices/_status.csv, _versions.csv): timings change on every run.
+status: venv
+	$(BIN)/python -m coachbook.notebooks execute --record-status
+
 # Regenerate the bundled synthetic data (byte for byte identical to the committed files).
 data: venv
 	$(BIN)/python -m coachbook.synth
 
-pdf: venv
-	$(BIN)/jupyter-book build . --builder pdflatex
-	@ls -1 $(CURDIR)/_build/latex/*.pdf
+# Build the whole book as a PDF: $(PDF_OUTPUT)/_build/latex/coaching-math-teachers.pdf.
+# Needs TeX (README.md, "The PDF" lists the Debian packages). jupyter-book's LaTeX class
+# loads bbm.sty, which Debian ships only in the 1.4 GB texlive-fonts-extra; the book uses
+# none of its symbols, so a stand-in written under _build/texinputs goes on TEXINPUTS.
+PDF_OUTPUT ?= $(CURDIR)
+TEXINPUTS_DIR := $(CURDIR)/_build/texinputs
+
+pdf: venv $(TEXINPUTS_DIR)/bbm.sty
+	@command -v latexmk >/dev/null && command -v xelatex >/dev/null || \
+	  { echo "make pdf needs latexmk and xelatex: see README.md, section \"The PDF\""; exit 1; }
+	TEXINPUTS="$(TEXINPUTS_DIR)//:$$TEXINPUTS" $(BIN)/jupyter-book build . --builder pdflatex \
+	  -W -n --keep-going --path-output "$(PDF_OUTPUT)"
+	@ls -1 "$(PDF_OUTPUT)"/_build/latex/*.pdf
+
+$(TEXINPUTS_DIR)/bbm.sty:
+	@mkdir -p $(@D)
+	@printf '%s\n' '% Stand-in for bbm.sty (Debian: texlive-fonts-extra), written by `make pdf`.' \
+	  '\ProvidesPackage{bbm}[2026/01/01 stand-in: mathbbm as mathbb from amssymb]' \
+	  '\RequirePackage{amssymb}' '\providecommand{\mathbbm}[1]{\mathbb{#1}}' > $@
 
 clean:
 	rm -rf _build

@@ -6,15 +6,33 @@ not recorded, so re-executing an unchanged notebook leaves ``git status``
 clean; ``pytest --nbval`` then checks that the stored outputs are what the code
 produces. ``python -m coachbook.notebooks from-script draft.py chapter.ipynb``
 turns a percent-format draft into a notebook.
+
+``execute`` also prints a timing report. With ``--record-status`` (``make
+status``) it records, for the book's status page
+(``chapters/appendices/status.md``), each notebook's execution time and status
+in ``chapters/appendices/_status.csv`` and the versions of the key packages in
+``chapters/appendices/_versions.csv``. Plain ``execute`` leaves those files
+alone, because timings differ on every run and re-executing an unchanged book
+must leave ``git status`` clean. A notebook that fails is reported, left as it
+was, and makes the command exit with status 1.
 """
 from __future__ import annotations
 
+import csv
+import importlib.metadata
+import platform
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
+STATUS_FILE = CHAPTERS / "appendices" / "_status.csv"
+VERSIONS_FILE = CHAPTERS / "appendices" / "_versions.csv"
+STATUS_COLUMNS = ("chapter", "notebook", "seconds", "status")
+# The packages whose versions the status page shows (all pinned in requirements.txt).
+KEY_PACKAGES = ("jupyter-book", "sphinx", "myst-nb", "nbclient", "ipykernel", "nbval",
+                "numpy", "pandas", "scipy", "statsmodels", "pingouin", "altair", "vl-convert-python")
 
 
 def chapter_notebooks() -> list[Path]:
@@ -35,6 +53,69 @@ def execute(path: Path, timeout: int = 600) -> float:
     nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
     return elapsed
+
+
+def chapter_title(path: Path) -> str:
+    """The notebook's first Markdown heading (its title in the book), or its file name."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return path.stem
+
+
+def read_status(file: Path | None = None) -> list[dict]:
+    """The rows of the status file (empty when it does not exist)."""
+    file = file or STATUS_FILE
+    if not file.is_file():
+        return []
+    with file.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_status(results: dict, file: Path | None = None) -> None:
+    """Merge ``{notebook path: (seconds, status)}`` into the status file.
+
+    Rows of notebooks not run this time are kept (a partial ``execute`` updates
+    its own rows only); rows of notebooks that no longer exist are dropped.
+    """
+    file = file or STATUS_FILE
+    rows = {row["notebook"]: row for row in read_status(file)}
+    for path, (seconds, status) in results.items():
+        name = path.resolve().relative_to(ROOT).as_posix()
+        rows[name] = {"chapter": chapter_title(path), "notebook": name,
+                      "seconds": "" if status != "ok" else f"{seconds:.1f}", "status": status}
+    rows = [rows[name] for name in sorted(rows) if (ROOT / name).is_file()]
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with file.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=STATUS_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def installed_versions() -> list[tuple[str, str]]:
+    """Python and the installed versions of :data:`KEY_PACKAGES`."""
+    versions = [("python", platform.python_version())]
+    for package in KEY_PACKAGES:
+        try:
+            versions.append((package, importlib.metadata.version(package)))
+        except importlib.metadata.PackageNotFoundError:
+            versions.append((package, "not installed"))
+    return versions
+
+
+def write_versions(file: Path | None = None) -> None:
+    """Record the versions the notebooks were executed with."""
+    file = file or VERSIONS_FILE
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with file.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(("package", "version"))
+        writer.writerows(installed_versions())
 
 
 def from_percent_script(text: str):
@@ -77,12 +158,32 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] != "execute":
         print(__doc__)
         return 2
-    paths = [Path(a).resolve() for a in argv[1:]] or chapter_notebooks()
+    record_status = "--record-status" in argv[1:]
+    paths = [Path(a).resolve() for a in argv[1:] if a != "--record-status"] or chapter_notebooks()
+    results = {}
     for path in paths:
-        seconds = execute(path)
-        print(f"{seconds:6.1f} s  {path.relative_to(ROOT)}")
-    return 0
+        try:
+            seconds, status = execute(path), "ok"
+        except Exception as error:  # report every notebook, then fail
+            seconds, status = float("nan"), "failed"
+            # nbclient's CellExecutionError names the cell's exception; others speak for themselves.
+            name = getattr(error, "ename", None) or type(error).__name__
+            value = getattr(error, "evalue", None) or str(error).strip()
+            print(f"FAILED {_shown(path)}: {name}: {value}")
+        results[path] = (seconds, status)
+        print(f"{seconds:6.1f} s  {status:6}  {_shown(path)}", flush=True)
+    ok = [seconds for seconds, status in results.values() if status == "ok"]
+    print(f"{sum(ok):6.1f} s  total: {len(ok)} ok, {len(results) - len(ok)} failed")
+    chapters = {path: result for path, result in results.items() if path.is_relative_to(CHAPTERS)}
+    if chapters and record_status:
+        write_status(chapters)
+        write_versions()
+        print(f"recorded in {_shown(STATUS_FILE)} and {_shown(VERSIONS_FILE)} (the status page)")
+    return 0 if len(ok) == len(results) else 1
 
+
+def _shown(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
