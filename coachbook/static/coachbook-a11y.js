@@ -14,3 +14,13 @@ document.addEventListener("DOMContentLoaded", function () {
     new MutationObserver(function () { label(figure); }).observe(figure, { childList: true, subtree: true });
   });
 });
+
+// myst-nb's "Show code cell output" toggles carry aria-label="Toggle hidden
+// content", which differs from their visible text (axe-core rule
+// label-content-name-mismatch, serious). Drop the label so the accessible name
+// is the visible text that speech-input users will say.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll('.cell details > summary[aria-label="Toggle hidden content"]').forEach(function (summary) {
+    summary.removeAttribute("aria-label");
+  });
+});
