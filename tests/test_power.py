@@ -1,6 +1,6 @@
 """Tests of coachbook.power against PowerUp! / PowerUpR worked examples.
 
-Published values: /work/shared/reference-cases/README.md (PowerUp!, Dong &
+Published values: ../shared/reference-cases/README.md (PowerUp!, Dong &
 Maynard 2013; PowerUpR 1.1.0). Power .80, two-sided alpha .05 throughout.
 """
 import numpy as np

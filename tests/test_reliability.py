@@ -1,7 +1,7 @@
 """Tests of coachbook.reliability against published worked examples.
 
 The data are copied from the sources cited in each test (they are tiny and
-public); see /work/shared/reference-cases/README.md.
+public); see ../shared/reference-cases/README.md.
 """
 import numpy as np
 import pandas as pd
