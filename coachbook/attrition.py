@@ -609,15 +609,7 @@ def joint_attrition_test(
     fit = sm.OLS(d["_exit"].to_numpy(float), x).fit(cov_type=cov_type, use_t=True)
     restriction = np.zeros((len(kept), x.shape[1]))
     restriction[np.arange(len(kept)), x_base.shape[1] + np.arange(len(kept))] = 1.0
-    test = fit.f_test(restriction)
-    return JointBalanceTest(
-        statistic=float(np.squeeze(test.fvalue)),
-        df_num=int(test.df_num),
-        df_denom=float(test.df_denom),
-        p=float(test.pvalue),
-        n=int(fit.nobs),
-        missing="complete",
-    )
+    return JointBalanceTest.from_f_test(fit.f_test(restriction), fit.nobs, "complete")
 
 
 # --------------------------------------------------------------------------

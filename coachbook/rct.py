@@ -392,6 +392,12 @@ class JointBalanceTest:
     n: int
     missing: str
 
+    @classmethod
+    def from_f_test(cls, test, n: int, missing: str) -> "JointBalanceTest":
+        """Wrap a statsmodels ``ContrastResults`` from ``fit.f_test``."""
+        return cls(statistic=float(np.squeeze(test.fvalue)), df_num=int(test.df_num),
+                   df_denom=float(test.df_denom), p=float(test.pvalue), n=int(n), missing=missing)
+
 
 def joint_balance_test(
     data: pd.DataFrame,
@@ -465,15 +471,7 @@ def joint_balance_test(
     restriction = np.zeros((len(tested), len(names)))
     for row, cov in enumerate(tested):
         restriction[row, names.index(_q(cov))] = 1.0
-    test = fit.f_test(restriction)
-    return JointBalanceTest(
-        statistic=float(np.squeeze(test.fvalue)),
-        df_num=int(test.df_num),
-        df_denom=float(test.df_denom),
-        p=float(test.pvalue),
-        n=int(fit.nobs),
-        missing=missing,
-    )
+    return JointBalanceTest.from_f_test(fit.f_test(restriction), fit.nobs, missing)
 
 
 # --------------------------------------------------------------------------
