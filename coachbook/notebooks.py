@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import importlib.metadata
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,29 @@ STATUS_COLUMNS = ("chapter", "notebook", "seconds", "status")
 # The packages whose versions the status page shows (all pinned in requirements.txt).
 KEY_PACKAGES = ("jupyter-book", "sphinx", "myst-nb", "nbclient", "ipykernel", "nbval",
                 "numpy", "pandas", "scipy", "statsmodels", "pingouin", "altair", "vl-convert-python")
+
+
+def toc_pages(toc_file: Path | None = None) -> list[str]:
+    """Every page of ``_toc.yml`` in reading order (root first), as paths without suffix."""
+    import yaml
+
+    toc = yaml.safe_load((toc_file or ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "glob" in node:
+                raise ValueError("_toc.yml uses a 'glob' entry; list each file so tests can find every page")
+            if "file" in node:
+                pages.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({key: value for key, value in toc.items() if key != "root"})
+    return [re.sub(r"\.(md|ipynb|rst)$", "", page) for page in pages]
 
 
 def chapter_notebooks() -> list[Path]:

@@ -35,8 +35,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-import yaml
 
+from coachbook import notebooks
 from conftest import ROOT
 
 BROWSER_DIR = ROOT / "tests" / "browser"
@@ -67,23 +67,7 @@ AXE_ALLOWLIST = [
 
 def _toc_pages() -> list[str]:
     """Every page of _toc.yml, in reading order, as Sphinx docnames."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    pages = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "glob" in node:
-                raise ValueError("tests/test_browser.py lists pages from _toc.yml and does not expand 'glob' entries")
-            if "file" in node:
-                pages.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk({key: value for key, value in toc.items() if key != "root"})
-    return [re.sub(r"\.(md|ipynb|rst)$", "", page) for page in pages]
+    return notebooks.toc_pages()
 
 
 PAGES = _toc_pages()

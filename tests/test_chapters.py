@@ -5,16 +5,12 @@ import subprocess
 import sys
 
 import pytest
-import yaml
-
+from coachbook import notebooks
 from conftest import ROOT
 
 
 def _toc_files():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    for part in toc["parts"]:
-        for chapter in part["chapters"]:
-            yield chapter["file"]
+    return notebooks.toc_pages()[1:]
 
 
 CHAPTER_NOTEBOOKS = [ROOT / f"{f}.ipynb" for f in _toc_files() if (ROOT / f"{f}.ipynb").exists()]

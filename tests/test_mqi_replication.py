@@ -32,7 +32,7 @@ import pytest
 
 from coachbook import attrition, data, published
 from coachbook.synth import mqi_outcomes as mo
-from coachbook.synth.mqi_roster import A3_CHARACTERISTICS
+from coachbook.synth.mqi_roster import A3_CHARACTERISTICS, TABLE_A1_FLAGS
 
 PAPER = "kraft_hill_2019"
 KEYS = ["table", "panel", "row", "column"]
@@ -48,17 +48,7 @@ TABLE4 = {
     "Teach math in grade with high-stakes math test": "teaches_math_tested_grade_y2",
 }
 #: Table A1 (panel, column) -> observation flag; the model's outcome is 1 - flag.
-TABLE_A1 = {
-    ("Implementation year", "Video reflection measures"): "observed_reflection_y1",
-    ("Implementation year", "Ambitious Instruction"): "observed_ambitious_y1",
-    ("Implementation year", "State math test"): "observed_state_test_y1",
-    ("Implementation year", "MAP math test"): "observed_interim_test_y1",
-    ("Follow-up year", "Video reflection measures"): "observed_reflection_y2",
-    ("Follow-up year", "MQI rubric domains"): "observed_mqi_y2",
-    ("Follow-up year", "Ambitious Instruction"): "observed_ambitious_y2",
-    ("Follow-up year", "State math test"): "observed_state_test_y2",
-    ("Follow-up year", "MAP/Star math test"): "observed_interim_test_y2",
-}
+TABLE_A1 = TABLE_A1_FLAGS
 #: Table A3 outcome group -> observation flag.
 TABLE_A3 = {
     "Teacher survey": "observed_reflection_y2", "MQI scores": "observed_mqi_y2",

@@ -40,21 +40,7 @@ TEX_PACKAGES = ("latexmk texlive-latex-recommended texlive-latex-extra texlive-f
 
 
 def _toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(toc)
-    return files
+    return notebooks.toc_pages()[1:]
 
 
 def _toc_notebooks() -> list[Path]:
@@ -378,3 +364,12 @@ def test_make_targets_the_workflow_and_readme_call_exist():
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert "jupyter-book build . -W -n --keep-going" in result.stdout
+
+
+def test_toc_pages_lists_root_first_and_refuses_globs(tmp_path):
+    toc = tmp_path / "_toc.yml"
+    toc.write_text("format: jb-book\nroot: intro\nparts:\n  - chapters:\n      - file: a/b.ipynb\n")
+    assert notebooks.toc_pages(toc) == ["intro", "a/b"]
+    toc.write_text("format: jb-book\nroot: intro\nparts:\n  - chapters:\n      - glob: a/*\n")
+    with pytest.raises(ValueError, match="glob"):
+        notebooks.toc_pages(toc)

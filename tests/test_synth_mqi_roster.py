@@ -12,6 +12,7 @@ from coachbook.synth import SEED
 from coachbook.synth.mqi_roster import (
     A3_CHARACTERISTICS,
     ROSTER_CODEBOOK,
+    TABLE_A1_FLAGS,
     TEACHER_CONTROLS,
     generate_roster,
 )
@@ -246,17 +247,7 @@ def test_followup_status_is_consistent(teachers):
 
 
 # ---------------------------------------------------------------- Table A1
-TABLE_A1 = {
-    ("Implementation year", "Video reflection measures"): "observed_reflection_y1",
-    ("Implementation year", "Ambitious Instruction"): "observed_ambitious_y1",
-    ("Implementation year", "State math test"): "observed_state_test_y1",
-    ("Implementation year", "MAP math test"): "observed_interim_test_y1",
-    ("Follow-up year", "Video reflection measures"): "observed_reflection_y2",
-    ("Follow-up year", "MQI rubric domains"): "observed_mqi_y2",
-    ("Follow-up year", "Ambitious Instruction"): "observed_ambitious_y2",
-    ("Follow-up year", "State math test"): "observed_state_test_y2",
-    ("Follow-up year", "MAP/Star math test"): "observed_interim_test_y2",
-}
+TABLE_A1 = TABLE_A1_FLAGS
 
 
 def test_table_a1_missing_outcome_lpm(teachers, pub):

@@ -115,7 +115,7 @@ from ..rct import randomize_within_blocks
 from . import FileSpec, Variable
 
 __all__ = [
-    "TEACHER_CONTROLS", "ROSTER_CODEBOOK", "A3_CHARACTERISTICS", "PD_LEVELS", "generate_roster",
+    "TEACHER_CONTROLS", "TABLE_A1_FLAGS", "ROSTER_CODEBOOK", "A3_CHARACTERISTICS", "PD_LEVELS", "generate_roster",
     "generate_teachers", "generate_coaches", "generate_sessions", "generate_pd_survey",
 ]
 
@@ -150,6 +150,20 @@ TEACHER_CONTROLS: list[str] = [
     "advanced_courses", "content_courses", "methods_courses", "mkt",
     "openness_feedback", "behavior_challenges", "reform_practices",
 ]
+
+#: Table A1 (panel, column) -> the teachers-file flag saying the outcome was
+#: observed; the table's regressions model the missing indicator, 1 - flag.
+TABLE_A1_FLAGS: dict[tuple[str, str], str] = {
+    ("Implementation year", "Video reflection measures"): "observed_reflection_y1",
+    ("Implementation year", "Ambitious Instruction"): "observed_ambitious_y1",
+    ("Implementation year", "State math test"): "observed_state_test_y1",
+    ("Implementation year", "MAP math test"): "observed_interim_test_y1",
+    ("Follow-up year", "Video reflection measures"): "observed_reflection_y2",
+    ("Follow-up year", "MQI rubric domains"): "observed_mqi_y2",
+    ("Follow-up year", "Ambitious Instruction"): "observed_ambitious_y2",
+    ("Follow-up year", "State math test"): "observed_state_test_y2",
+    ("Follow-up year", "MAP/Star math test"): "observed_interim_test_y2",
+}
 
 # Table 1 targets: (urban, suburban, treatment, control, full sample).
 _T1_BINARY = {
