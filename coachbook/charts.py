@@ -9,6 +9,11 @@ the built book serves its local copy of vega-embed (added by
 chart with tooltips; when it does not, the SVG stays. The PNG is what the
 LaTeX/PDF builder uses.
 
+Every number in a chart is rounded to six significant digits before Altair
+serializes it (:mod:`coachbook.book`'s precision policy), so the stored SVG,
+the spec and the dataset names Altair derives from the data are the same on
+every machine, whatever the CPU did in the 16th digit.
+
 Every chart must have a title (read aloud by screen readers, and the chart's
 text alternative together with its caption), and every axis a title.
 """
@@ -19,7 +24,10 @@ import html
 import json
 
 import altair as alt
+import pandas as pd
 import vl_convert as vlc
+
+from coachbook.book.precision import round_frame, round_sig
 
 __all__ = ["OKABE_ITO", "ARM_COLORS", "show", "ChartOutput", "vega_bundle"]
 
@@ -43,6 +51,27 @@ def _coachbook_theme() -> alt.theme.ThemeConfig:
     }
 
 
+def _rounded_values(data):
+    """Altair data transformer: the default one, on data rounded to six significant digits."""
+    if isinstance(data, pd.DataFrame):
+        data = round_frame(data)
+    return alt.to_values(alt.limit_rows(data))
+
+
+alt.data_transformers.register("coachbook_rounded", _rounded_values)
+
+
+def _round_spec(node):
+    """Every float in a spec (inline values, computed domains, geometry) to six significant digits."""
+    if isinstance(node, float):
+        return round_sig(node)
+    if isinstance(node, dict):
+        return {key: _round_spec(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_round_spec(value) for value in node]
+    return node
+
+
 def _title_text(spec: dict) -> str:
     title = spec.get("title")
     if isinstance(title, dict):
@@ -60,7 +89,8 @@ class ChartOutput:
     """
 
     def __init__(self, chart: alt.TopLevelMixin, scale: float = 2.0):
-        spec = chart.to_dict()
+        with alt.data_transformers.enable("coachbook_rounded"):
+            spec = _round_spec(chart.to_dict())
         self.title = _title_text(spec)
         if not self.title:
             raise ValueError(

@@ -1,0 +1,18 @@
+"""The book layer: what leaves the package for the page.
+
+Numbers reach a reader three ways: glued into the prose, drawn in a chart, or
+printed in a table. Each goes through one precision policy here, so the stored
+notebook outputs do not depend on the CPU, the BLAS kernel or the thread count
+(those move a computed number in its 15th or 16th significant digit):
+
+- :func:`glue` stores a number for ``{glue:text}`` rounded to
+  :data:`SIGNIFICANT_DIGITS` significant digits;
+- :func:`coachbook.charts.show` rounds every chart's data the same way before
+  Altair serializes it (see :func:`round_frame`);
+- :func:`round_table` rounds a displayed table: large quantities (deviance, df,
+  log-likelihood) by significant digits, estimates by decimals.
+"""
+from coachbook.book.precision import (SIGNIFICANT_DIGITS, glue, round_frame, round_sig,
+                                      round_table)
+
+__all__ = ["SIGNIFICANT_DIGITS", "glue", "round_sig", "round_frame", "round_table"]
