@@ -180,7 +180,10 @@ def check_growth_data(data, subject, time) -> None:
 # HLM's chi-square test of a variance component
 # --------------------------------------------------------------------------
 def _mixed_result(fit):
-    return fit.result if isinstance(fit, MixedFit) else fit
+    """The object to read estimates from: a :class:`MixedFit` itself (its polished
+    values: ``fe_params``, ``scale``, ``llf``, ``reml``, ``k_re``, ``k_vc``,
+    ``exog_names``, ``nobs``), or a statsmodels result as given."""
+    return fit
 
 
 MIN_CASES = ("more", "at_least")
@@ -258,7 +261,8 @@ def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predic
         Unit-level predictors of the intercept (constant within unit). For
         slopes, cross-level interactions ``"x:W"`` in a supplied ``fit`` are used.
     fit : MixedFit or statsmodels MixedLMResults, optional
-        Model whose fixed effects and ``sigma^2`` are used. By default one is
+        Model whose fixed effects and ``sigma^2`` are used (a MixedFit's
+        polished values). By default one is
         fitted by REML: ``outcome ~ level1 + level2`` with a random intercept
         and, if ``random_slopes``, random slopes for the level-1 predictors.
     min_cases : {"more", "at_least"}, default "more"
@@ -433,6 +437,11 @@ class LikelihoodRatioTest:
 
 def _info(fit) -> dict:
     res = _mixed_result(fit)
+    if isinstance(res, MixedFit):  # polished estimates
+        k_re, k_vc = int(res.k_re), int(res.k_vc)
+        return {"llf": float(res.llf), "reml": bool(res.reml), "nobs": int(res.nobs),
+                "fe": list(res.exog_names), "k_effects": k_re + k_vc,
+                "k_cov": k_re * (k_re + 1) // 2 + k_vc + 1}
     if hasattr(res, "cov_re"):  # statsmodels MixedLM
         k_re, k_vc = int(res.k_re), int(res.model.k_vc)
         return {"llf": float(res.llf), "reml": bool(res.reml), "nobs": int(res.model.nobs),
@@ -553,6 +562,8 @@ def fixed_trajectory(fit, times, time_terms, at=None) -> pd.Series:
     """
     if isinstance(fit, pd.Series):
         fe = fit
+    elif isinstance(fit, MixedFit):
+        fe = fit.fe_params
     else:
         res = _mixed_result(fit)
         fe = pd.Series(np.asarray(res.fe_params if hasattr(res, "fe_params") else res.params),

@@ -1,10 +1,14 @@
 """Two-level (students-in-teachers) models and multiple-imputation pooling.
 
-Three tools, one idea each:
+The tools, one idea each:
 
-- :func:`fit_mixed` fits a linear mixed model with several optimizers and keeps
-  the best one, because a single optimizer can stop at a wrong optimum and still
-  report convergence.
+- :func:`fit_mixed` fits a linear mixed model with several optimizers, because
+  a single optimizer can stop at a wrong point and still report convergence,
+  then polishes the best fit by Newton-Raphson on the exact likelihood
+  (:mod:`coachbook.lmm`), so the estimates are the same on every machine.
+- :func:`fit_logit_random_intercept` fits a random-intercept logistic model by
+  adaptive Gauss-Hermite quadrature, finished by Newton with complex-step
+  derivatives.
 - :func:`pool_rubin` combines estimates from multiply imputed data sets with
   Rubin's rules, including the Barnard-Rubin small-sample degrees of freedom.
 - :func:`multiply_impute` draws ``m`` completed data sets by chained equations
@@ -35,7 +39,7 @@ __all__ = ["MixedFit", "fit_mixed", "LogitMixedFit", "fit_logit_random_intercept
 
 #: Optimizers tried by :func:`fit_mixed`; a tuple is a chain (the second starts
 #: where the first stopped if the first did not converge).
-DEFAULT_METHODS = (("powell", "lbfgs"), "lbfgs", "bfgs", "nm")
+DEFAULT_METHODS = ("lbfgs", "bfgs", ("powell", "lbfgs"), "nm")
 
 
 # --------------------------------------------------------------------------
@@ -45,29 +49,67 @@ DEFAULT_METHODS = (("powell", "lbfgs"), "lbfgs", "bfgs", "nm")
 class MixedFit:
     """The fit kept by :func:`fit_mixed`, with tidy tables.
 
+    Every number below is the *polished* maximum (Newton-Raphson on the exact
+    likelihood, :mod:`coachbook.lmm`), not the statsmodels optimizer's stopping
+    point, so it is reproducible to about 1e-10 on any CPU.
+
     Attributes
     ----------
     result : statsmodels MixedLMResults
-        The full statsmodels result of the chosen optimizer.
+        The statsmodels fit that started the kept polish. Use it for the data
+        and design (``result.model.exog``, ``result.model.exog_names``, ...),
+        not for estimates.
     converged : bool
-        The chosen optimizer's own flag, set to False when another optimizer
-        reached the same log-likelihood with materially different estimates.
+        True: the gradient at the kept point is zero to ~1e-10 standard errors,
+        the Hessian on the free parameters is negative definite, and every
+        parameter held on the boundary (a variance of 0, a singular ``G``) has a
+        gradient pointing out of the parameter space.
     optimizer : str
-        Which optimizer (chain) produced the kept fit, e.g. ``"powell+lbfgs"``.
+        Which optimizer (chain) gave the start of the kept fit, e.g. ``"powell+lbfgs"``.
     llf : float
-        Log-likelihood (REML or ML, see ``reml``) of the kept fit.
+        Maximised log-likelihood (REML or ML, see ``reml``), on statsmodels' scale.
     fixed_effects : DataFrame
-        ``estimate, se, z, p`` per fixed effect (Wald z, normal reference).
+        ``estimate, se, z, p`` per fixed effect (Wald z, normal reference;
+        ``se`` from ``C = (X'V^-1X)^-1``).
     variance_components : DataFrame
         ``estimate`` (variance or covariance) and ``sd`` per random-effect
         parameter, plus the level-1 ``residual`` variance sigma^2.
     warnings : list of str
-        Short warning messages raised while fitting the kept model (and notes
-        on optimizer disagreement). Nothing is printed.
+        Notes on the kept fit (parameters on the boundary, other local maxima).
+        Nothing is printed; statsmodels' own warnings are in ``attempts``.
     attempts : DataFrame
-        One row per optimizer tried: ``llf``, ``converged``, ``error``.
+        One row per optimizer tried: ``llf``, ``converged``, ``error``,
+        ``notes`` (statsmodels' warnings), and for the polished starts
+        ``polished_llf``, ``polished_converged``.
     reml : bool
         Whether the log-likelihood is the restricted (REML) one.
+    fe_params : Series
+        Fixed effects (the ``estimate`` column), indexed by ``exog_names``.
+    bse_fe : Series
+        Their standard errors.
+    cov_fe : DataFrame
+        Model-based covariance matrix ``C`` of the fixed effects.
+    cov_re : DataFrame
+        Covariance matrix ``G`` of the random effects of ``re_formula``
+        (statsmodels' labels; 0 x 0 without ``re_formula``).
+    vcomp : ndarray
+        Variances of the ``vc_formula`` components (statsmodels' order).
+    scale : float
+        Residual variance sigma^2.
+    nobs, n_groups, k_fe, k_re, k_vc : int
+        Rows, groups, fixed effects, random effects in ``G``, variance components.
+    exog_names : list of str
+        Fixed-effect names.
+    gradient : Series
+        Score (derivative of ``llf``) in the covariance parameters, labelled as
+        in ``variance_components``; near 0 for free parameters.
+    decrement : float
+        Final Newton decrement ``sqrt(g'(-H)^-1 g)`` on the free parameters:
+        the distance to the maximum in standard-error units.
+    boundary : list of str
+        Parameters held on the boundary (a variance of 0, or ``"G singular"``).
+    llf_start : float
+        statsmodels' log-likelihood at the start of the kept polish.
     """
 
     result: object
@@ -79,22 +121,38 @@ class MixedFit:
     warnings: list = field(default_factory=list)
     attempts: pd.DataFrame | None = None
     reml: bool = True
+    fe_params: pd.Series | None = None
+    bse_fe: pd.Series | None = None
+    cov_fe: pd.DataFrame | None = None
+    cov_re: pd.DataFrame | None = None
+    vcomp: np.ndarray | None = None
+    scale: float = np.nan
+    nobs: int = 0
+    n_groups: int = 0
+    k_fe: int = 0
+    k_re: int = 0
+    k_vc: int = 0
+    exog_names: list = field(default_factory=list)
+    gradient: pd.Series | None = None
+    decrement: float = np.nan
+    boundary: list = field(default_factory=list)
+    llf_start: float = np.nan
+    polished: object = None
 
     def __repr__(self) -> str:
         crit = "REML" if self.reml else "ML"
         return (f"MixedFit({crit} llf={self.llf:.3f}, optimizer={self.optimizer!r}, "
-                f"converged={self.converged}, n_obs={self.result.model.nobs}, "
-                f"n_groups={len(self.result.model.group_labels)}, warnings={len(self.warnings)})")
+                f"converged={self.converged}, n_obs={self.nobs}, "
+                f"n_groups={self.n_groups}, warnings={len(self.warnings)})")
 
     def _random_intercept_only(self) -> tuple[float, float]:
-        res = self.result
-        if res.k_re != 1 or res.model.k_vc != 0 or not _has_intercept(res.model.exog_re):
+        if self.k_re != 1 or self.k_vc != 0 or not _has_intercept(self.result.model.exog_re):
             raise ValueError(
                 "icc() and reliability() are defined for random-intercept models only "
                 "(re_formula=None and no vc_formula); this model has "
-                f"{res.k_re} random effect(s) and {res.model.k_vc} variance component(s)."
+                f"{self.k_re} random effect(s) and {self.k_vc} variance component(s)."
             )
-        return float(res.cov_re.iloc[0, 0]), float(res.scale)
+        return float(self.cov_re.iloc[0, 0]), float(self.scale)
 
     def icc(self) -> float:
         """Intraclass correlation of a random-intercept model.
@@ -120,6 +178,8 @@ class MixedFit:
 
 
 def _has_intercept(exog_re) -> bool:
+    if exog_re is None or np.asarray(exog_re).ndim != 2 or np.asarray(exog_re).shape[1] == 0:
+        return False
     col = np.asarray(exog_re)[:, 0]
     return bool(np.allclose(col, 1.0))
 
@@ -134,58 +194,124 @@ def _dedupe(items):
     return list(dict.fromkeys(items))
 
 
-def _variance_table(res) -> pd.DataFrame:
-    rows = []
-    cov = res.cov_re
-    names = [str(n) for n in cov.index]
-    if _has_intercept(res.model.exog_re):  # statsmodels labels it with the group name
+def _re_names(model) -> list[str]:
+    names = list(model.data.exog_re_names) if model.k_re else []
+    names = [str(n) for n in names][:model.k_re]
+    if names and _has_intercept(model.exog_re):  # statsmodels labels it with the group name
         names[0] = "Intercept"
-    for i in range(len(names)):
+    return names
+
+
+def _param_labels(model) -> list[str]:
+    """Labels of the covariance parameters, in :class:`coachbook.lmm.LMMDesign` order."""
+    names = _re_names(model)
+    labels = [f"var({names[i]})" if i == j else f"cov({names[j]}, {names[i]})"
+              for i in range(len(names)) for j in range(i + 1)]
+    return labels + [f"var({n})" for n in model.exog_vc.names] + ["residual"]
+
+
+def _variance_table(model, cov_re, vcomp, scale) -> pd.DataFrame:
+    rows = []
+    g = np.asarray(cov_re, dtype=float).reshape(model.k_re, model.k_re)
+    labels = iter(_param_labels(model))
+    for i in range(model.k_re):
         for j in range(i + 1):
-            label = f"var({names[i]})" if i == j else f"cov({names[j]}, {names[i]})"
-            value = float(cov.iloc[i, j])
-            rows.append((label, value, np.sqrt(value) if i == j and value >= 0 else np.nan))
-    for name, value in zip(res.model.exog_vc.names, np.atleast_1d(res.vcomp)):
-        rows.append((f"var({name})", float(value), np.sqrt(max(float(value), 0.0))))
-    rows.append(("residual", float(res.scale), np.sqrt(float(res.scale))))
+            value = float(g[i, j])
+            rows.append((next(labels), value, np.sqrt(value) if i == j and value >= 0 else np.nan))
+    for value in np.atleast_1d(np.asarray(vcomp, dtype=float)):
+        rows.append((next(labels), float(value), np.sqrt(max(float(value), 0.0))))
+    rows.append((next(labels), float(scale), np.sqrt(float(scale))))
     return pd.DataFrame(rows, columns=["component", "estimate", "sd"]).set_index("component")
 
 
-def _fixed_table(res) -> pd.DataFrame:
-    est = pd.Series(np.asarray(res.fe_params), index=res.model.exog_names)
-    se = pd.Series(np.asarray(res.bse_fe), index=est.index)
+def _fixed_table(est: pd.Series, se: pd.Series) -> pd.DataFrame:
     z = est / se
     return pd.DataFrame({"estimate": est, "se": se, "z": z, "p": 2 * stats.norm.sf(np.abs(z))})
 
 
-def _disagree(a, b) -> bool:
-    """True if two fits differ by more than 0.1 SE in any parameter.
+def _describe(formula, groups, re_formula, vc_formula, reml) -> str:
+    parts = [f"{formula!r}", f"groups={groups!r}"]
+    if re_formula is not None:
+        parts.append(f"re_formula={re_formula!r}")
+    if vc_formula is not None:
+        parts.append(f"vc_formula={vc_formula!r}")
+    parts.append("REML" if reml else "ML")
+    return "the mixed model " + ", ".join(parts)
 
-    Parameters are statsmodels' packed vector: fixed effects, then the random
-    effects (co)variances divided by sigma^2. Where an SE is unavailable (a
-    variance on the boundary), a difference above 0.01 (1% of sigma^2) counts.
+
+def _start_theta(design, res):
+    cov_re = np.asarray(res.cov_re, dtype=float).reshape(design.q, design.q)
+    return design.join(cov_re, np.asarray(res.vcomp, dtype=float), float(res.scale))
+
+
+def _first_best(polished, tol=1e-9):
+    """The highest polished fit; among those within ``tol`` of it, the first tried.
+
+    Starts in one basin reach the same maximum to ~1e-13, and which of them is
+    a hair higher is noise: the first one keeps the kept fit (and its label)
+    the same on every machine.
     """
-    pa, pb = np.asarray(a.params, dtype=float), np.asarray(b.params, dtype=float)
-    with np.errstate(invalid="ignore"):
-        se = np.asarray(a.bse, dtype=float)
-    k_fe = len(a.fe_params)
-    tol = np.where(np.isfinite(se) & (se > 0), 0.1 * se, np.r_[np.full(k_fe, np.inf),
-                                                               np.full(len(pa) - k_fe, 0.01)])
-    return bool(np.any(np.abs(pa - pb) > tol))
+    top = max(p[0].llf for p in polished)
+    return next(p for p in polished if p[0].llf >= top - tol * max(1.0, abs(top)))
+
+
+def _restarts(design, theta):
+    """Extra Newton starts around a maximum: variances scaled down and up, and T made diagonal."""
+    g, vc, sigma2 = design.split(np.asarray(theta, dtype=float))
+    floor = 0.05 * sigma2
+    diagonal = np.diag(np.maximum(np.diag(g), floor)) if design.q else g
+    return [("variances x 0.2", design.join(0.2 * g, 0.2 * vc, sigma2)),
+            ("variances x 5", design.join(5 * g, 5 * vc, sigma2)),
+            ("diagonal T", design.join(diagonal, np.maximum(vc, floor), sigma2))]
+
+
+def _run_optimizers(model, reml, methods):
+    fits, rows = [], []
+    for method in methods:
+        label = method if isinstance(method, str) else "+".join(method)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                res = model.fit(reml=reml, method=method if isinstance(method, str) else list(method))
+                llf, conv, err = float(res.llf), bool(res.converged), ""
+            except Exception as exc:  # an optimizer failing is data, not a crash
+                res, llf, conv, err = None, np.nan, False, f"{type(exc).__name__}: {exc}"[:100]
+        notes = _dedupe(_short(w) for w in caught)
+        rows.append({"optimizer": label, "llf": llf, "converged": conv, "error": err,
+                     "notes": "; ".join(notes)})
+        if res is not None and np.isfinite(llf):
+            fits.append((llf, label, res))
+    return fits, rows
 
 
 def fit_mixed(formula, data, groups, re_formula=None, vc_formula=None, reml=True,
-              methods=DEFAULT_METHODS, llf_tol=1e-3) -> MixedFit:
-    """Fit a linear mixed model with several optimizers and keep the best one.
+              methods=DEFAULT_METHODS, llf_tol=1.0, exhaustive=False) -> MixedFit:
+    """Fit a linear mixed model: an optimizer for a start, exact Newton to finish.
 
     The model (Raudenbush & Bryk 2002, ch. 2) for student ``i`` of teacher
     ``j`` is ``y_ij = x_ij' gamma + z_ij' u_j + e_ij`` with
     ``u_j ~ N(0, T)`` and ``e_ij ~ N(0, sigma^2)``. statsmodels' ``MixedLM``
-    maximises the (restricted) likelihood numerically, and an optimizer can stop
-    at a wrong point yet report convergence (on the High School and Beyond data
-    ``method="lbfgs"`` alone returns tau00 = 0 and ``llf = inf``). So every
-    optimizer in ``methods`` is run, fits with a non-finite log-likelihood are
-    discarded, and the one with the highest log-likelihood is kept.
+    maximises the (restricted) likelihood numerically, and its optimizers can
+    stop well short of the maximum yet report convergence, at points that move
+    with the CPU's floating-point kernels (on the High School and Beyond data
+    ``method="lbfgs"`` alone returns tau00 = 0 and ``llf = inf``). So:
+
+    1. the optimizers in ``methods`` are run in turn (all of them with
+       ``exhaustive=True``); fits with a non-finite log-likelihood are discarded;
+    2. a fit, and any other within ``llf_tol`` of the best (it may sit in
+       another basin), is *polished* by Newton-Raphson on the exact likelihood
+       with exact derivatives (:func:`coachbook.lmm.polish`), respecting
+       ``T >= 0`` (positive semidefinite) and variances ``>= 0``; the next
+       optimizer runs only if no polished fit is a verified maximum;
+    3. Newton is restarted from three more points (the variances scaled by
+       0.2 and by 5, and a diagonal ``T``), which costs milliseconds, so a
+       second basin is found without running every slow optimizer;
+    4. the highest polished log-likelihood is kept. If it is not a maximum
+       (gradient not ~0, Hessian not negative definite, or a constrained
+       parameter that should move), a ``ValueError`` says so.
+
+    The polished answer does not depend on which optimizer gave the start
+    (within one basin), so it is the same on every machine to ~1e-10.
 
     Parameters
     ----------
@@ -197,35 +323,46 @@ def fit_mixed(formula, data, groups, re_formula=None, vc_formula=None, reml=True
         Column identifying level-2 units (teacher, school, or person).
     re_formula : str, optional
         Random part, e.g. ``"~ time"`` for random intercepts and slopes.
-        Default: random intercept only.
+        Default: random intercept only (none if ``vc_formula`` is given).
     vc_formula : dict, optional
-        Extra variance components, passed to statsmodels.
+        Extra variance components, passed to statsmodels, e.g. (three levels,
+        occasions in teachers in coaches with ``groups="coach_id"``)
+        ``{"pair": "0 + C(teacher_id)"}``.
     reml : bool, default True
         REML for variance components; use ``reml=False`` (ML) when you will
         compare fixed effects with :func:`coachbook.growth.deviance_test`.
     methods : sequence
-        Optimizers; each is a scipy method name or a tuple chain.
-    llf_tol : float, default 1e-3
-        Fits within ``llf_tol`` of the best log-likelihood count as equally good.
-        If such a fit differs from the kept one by more than 0.1 standard error
-        in any parameter, the likelihood is flat there and ``converged`` is set
-        to False. (Near a regular maximum a 0.1-SE move costs about 0.005 in
-        log-likelihood, so this does not fire on a well-behaved surface.)
+        Optimizers for the start; each is a scipy method name or a tuple chain.
+        The default tries all of :data:`DEFAULT_METHODS`; with a shorter list,
+        the rest of them are tried too if its optimizers all fail or their fits
+        cannot be polished to a maximum.
+    llf_tol : float, default 1.0
+        Starts within ``llf_tol`` of the best statsmodels log-likelihood are
+        polished as well.
+    exhaustive : bool, default False
+        Run every optimizer in ``methods`` even when the first one already
+        polishes to a maximum (slower; ``attempts`` then shows what each
+        optimizer reached on its own).
 
     Returns
     -------
     MixedFit
         With ``fixed_effects``, ``variance_components``, ``icc()``,
-        ``reliability()``, the recorded ``warnings`` and all ``attempts``.
+        ``reliability()``, the polished estimates (``fe_params``, ``cov_re``,
+        ``vcomp``, ``scale``, ...), notes in ``warnings`` and all ``attempts``.
 
     Raises
     ------
     ValueError
-        Bad inputs: missing columns, missing group ids, fewer than two groups,
-        a formula that cannot be built.
+        Bad inputs (missing columns, missing group ids, fewer than two groups,
+        a formula that cannot be built), or a fit that cannot be brought to a
+        maximum of the likelihood.
     RuntimeError
-        If no optimizer produced a finite log-likelihood.
+        If no optimizer (of ``methods`` and :data:`DEFAULT_METHODS`) produced a
+        finite log-likelihood.
     """
+    from coachbook.lmm import LMMDesign, polish
+
     require_columns(data, [groups])
     if data[groups].isna().any():
         raise ValueError(
@@ -250,35 +387,96 @@ def fit_mixed(formula, data, groups, re_formula=None, vc_formula=None, reml=True
                 "Check the column names, and drop rows with missing values in the model's "
                 "variables first (MixedLM does not drop them)."
             ) from exc
+    what = _describe(formula, groups, re_formula, vc_formula, reml)
+    design = LMMDesign(model)
 
-    fits, rows = [], []
-    for method in methods:
-        label = method if isinstance(method, str) else "+".join(method)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+    if not isinstance(exhaustive, (bool, np.bool_)):
+        raise ValueError(f"exhaustive must be True or False, got {exhaustive!r}.")
+    extra = [m for m in DEFAULT_METHODS if m not in methods]
+    stages = [methods] if exhaustive else [[m] for m in methods]
+    stages += [extra] if exhaustive and extra else [[m] for m in extra]
+    fits, rows, polished = [], [], []
+    for stage in stages:
+        new_fits, new_rows = _run_optimizers(model, reml, stage)
+        fits += new_fits
+        rows += new_rows
+        if not fits:
+            continue
+        best_start = max(f[0] for f in fits)
+        done = {id(p[2]) for p in polished}
+        for llf0, label, res in sorted(fits, key=lambda f: -f[0]):
+            if id(res) in done or llf0 < best_start - llf_tol:
+                continue
+            theta0 = _start_theta(design, res)
+            if any(np.allclose(theta0, p[3], rtol=1e-7, atol=0) for p in polished):
+                continue  # the same start twice
             try:
-                res = model.fit(reml=reml, method=method if isinstance(method, str) else list(method))
-                llf, conv, err = float(res.llf), bool(res.converged), ""
-            except Exception as exc:  # an optimizer failing is data, not a crash
-                res, llf, conv, err = None, np.nan, False, f"{type(exc).__name__}: {exc}"[:100]
-        rows.append({"optimizer": label, "llf": llf, "converged": conv, "error": err})
-        if res is not None and np.isfinite(llf):
-            fits.append((llf, label, res, _dedupe(_short(w) for w in caught)))
+                out = polish(design, theta0, reml=reml)
+            except ValueError as exc:
+                raise ValueError(f"{what}: {exc}") from exc
+            polished.append((out, label, res, theta0))
+            row = next(r for r in rows if r["optimizer"] == label and "polished_llf" not in r)
+            row["polished_llf"], row["polished_converged"] = out.llf, out.converged
+        if polished and max(polished, key=lambda p: p[0].llf)[0].converged:
+            best, best_label, best_res, _ = max(polished, key=lambda p: p[0].llf)
+            for how, theta0 in _restarts(design, best.theta):
+                try:
+                    out = polish(design, theta0, reml=reml)
+                except ValueError:
+                    continue  # a restart that leads nowhere says nothing about the kept fit
+                polished.append((out, f"{best_label}, Newton restart ({how})", best_res, theta0))
+            break
     attempts = pd.DataFrame(rows)
+    for col in ("polished_llf", "polished_converged"):
+        if col not in attempts:
+            attempts[col] = np.nan
     if not fits:
         raise RuntimeError("no optimizer reached a finite log-likelihood:\n"
-                           + attempts.to_string(index=False))
+                           + attempts.drop(columns="notes").to_string(index=False))
 
-    llf, label, res, notes = max(fits, key=lambda f: f[0])
-    converged = bool(res.converged)
-    for other_llf, other_label, other, _ in fits:
-        if other is not res and llf - other_llf <= llf_tol and _disagree(res, other):
-            converged = False
-            notes.append(f"optimizers {label} and {other_label} reach the same log-likelihood "
-                         "with different estimates; the likelihood is flat there.")
-    return MixedFit(result=res, converged=converged, optimizer=label, llf=llf,
-                    fixed_effects=_fixed_table(res), variance_components=_variance_table(res),
-                    warnings=_dedupe(notes), attempts=attempts, reml=bool(reml))
+    out, label, res, _ = _first_best(polished)
+    if not out.converged:
+        raise ValueError(
+            f"{what} could not be brought to a maximum of the likelihood ({out.message}; "
+            f"Newton decrement {out.decrement:.1e}, llf {out.llf:.6f}). Try a simpler random part "
+            "(drop a random slope or a variance component), rescale predictors whose units are "
+            "very large or small (e.g. time in years), or check that the groups have enough rows "
+            "to identify the variances."
+        )
+    labels = _param_labels(model)
+    notes = []
+    for other, other_label, _, _ in polished:
+        if other is not out and other.converged and out.llf - other.llf > 1e-6:
+            notes.append(f"the start from {other_label} reached another local maximum "
+                         f"(llf {other.llf:.4f} < {out.llf:.4f}); the higher one is kept.")
+    boundary = [labels[design.k_g + i] for i in np.flatnonzero(out.at_zero)]
+    for name in boundary:
+        notes.append(f"{name} is 0 at the maximum (on the boundary of the parameter space).")
+    if design.q and out.rank < design.q:
+        boundary.append("G singular")
+        if out.rank == 0:
+            notes.append("the random-effects covariance matrix G is 0 at the maximum "
+                         "(on the boundary of the parameter space).")
+        else:
+            notes.append(f"the random-effects covariance matrix G is singular at the maximum "
+                         f"(rank {out.rank} of {design.q}, e.g. a correlation of +-1): on the "
+                         "boundary of the parameter space.")
+    exog_names = list(model.exog_names)
+    fe = pd.Series(out.beta, index=exog_names)
+    cov_fe = pd.DataFrame(out.cov_beta, index=exog_names, columns=exog_names)
+    se = pd.Series(np.sqrt(np.diag(out.cov_beta)), index=exog_names)
+    re_names = [str(n) for n in list(model.data.exog_re_names)[:model.k_re]] if model.k_re else []
+    cov_re = pd.DataFrame(out.cov_re, index=re_names, columns=re_names)
+    return MixedFit(
+        result=res, converged=True, optimizer=label, llf=float(out.llf),
+        fixed_effects=_fixed_table(fe, se),
+        variance_components=_variance_table(model, out.cov_re, out.vcomp, out.scale),
+        warnings=_dedupe(notes), attempts=attempts, reml=bool(reml), fe_params=fe, bse_fe=se,
+        cov_fe=cov_fe, cov_re=cov_re, vcomp=np.asarray(out.vcomp, dtype=float),
+        scale=float(out.scale), nobs=int(model.nobs), n_groups=len(model.group_labels),
+        k_fe=len(exog_names), k_re=int(model.k_re), k_vc=int(model.k_vc), exog_names=exog_names,
+        gradient=pd.Series(out.grad, index=labels), decrement=float(out.decrement),
+        boundary=boundary, llf_start=float(res.llf), polished=out)
 
 
 # --------------------------------------------------------------------------
@@ -298,11 +496,15 @@ class LogitMixedFit:
     llf : float
         Maximized (approximate) log-likelihood.
     converged : bool
-        True when the gradient at the optimum is below 1e-3 and the Hessian is
-        positive definite.
+        True when the Newton decrement at the optimum (its distance in
+        standard-error units) is below 1e-8 and the Hessian is negative definite.
     n_points : int
         Quadrature points per unit (1 = the Laplace approximation).
     n_obs, n_groups : int
+    gradient : Series
+        Score at the optimum in ``beta`` and ``sd`` (complex-step derivatives).
+    decrement : float
+        Final Newton decrement ``sqrt(g'(-H)^-1 g)``.
     """
 
     fixed_effects: pd.DataFrame
@@ -312,50 +514,104 @@ class LogitMixedFit:
     n_points: int
     n_obs: int
     n_groups: int
+    gradient: pd.Series | None = None
+    decrement: float = np.nan
 
     def __repr__(self) -> str:
         return (f"LogitMixedFit(llf={self.llf:.3f}, re_sd={self.re_sd:.3f}, n_points={self.n_points}, "
                 f"converged={self.converged}, n_obs={self.n_obs}, n_groups={self.n_groups})")
 
 
-def _agq_loglik(beta, log_sd, x, y, g, n_groups, nodes, weights, newton_steps=50):
-    """Log-likelihood of the random-intercept logit, adaptive Gauss-Hermite per group."""
-    sd = np.exp(log_sd)
+def _csum(g, values, n_groups):
+    """``np.bincount`` for real or complex weights."""
+    if np.iscomplexobj(values):
+        return (np.bincount(g, values.real, n_groups)
+                + 1j * np.bincount(g, values.imag, n_groups))
+    return np.bincount(g, values, n_groups)
+
+
+def _expit(eta):
+    pos = eta.real > 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = 1.0 / (1.0 + np.exp(-eta))
+        ex = np.exp(eta)
+        b = ex / (1.0 + ex)
+    return np.where(pos, a, b)
+
+
+def _softplus(eta):
+    """``log(1 + exp(eta))``, stable, and analytic (for complex-step derivatives)."""
+    pos = eta.real > 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = eta + np.log1p(np.exp(-eta))
+        b = np.log1p(np.exp(eta))
+    return np.where(pos, a, b)
+
+
+def _agq_loglik_sd(beta, sd, x, y, g, n_groups, nodes, weights, newton_steps=100):
+    """Adaptive Gauss-Hermite log-likelihood at ``(beta, sd)``; real or complex arguments.
+
+    Every step is an analytic function of ``beta`` and ``sd`` (the branch
+    choices look at real parts only), so ``Im f(theta + i h e_k) / h`` is the
+    derivative to machine precision (the complex-step method; Squire &
+    Trapp 1998). The modes are found by Newton's method to full precision,
+    then three more steps carry the imaginary (derivative) part along.
+    """
     xb = x @ beta
-    u = np.zeros(n_groups)
+    u = np.zeros(n_groups, dtype=np.result_type(xb, sd))
+    extra = None
     for _ in range(newton_steps):  # mode of h_j(u) = sum_i loglik_ij(u) - u^2/2 (concave)
-        p = 1.0 / (1.0 + np.exp(-(xb + sd * u[g])))
-        grad = sd * np.bincount(g, y - p, n_groups) - u
-        hess = -(sd ** 2) * np.bincount(g, p * (1 - p), n_groups) - 1.0
+        p = _expit(xb + sd * u[g])
+        grad = sd * _csum(g, y - p, n_groups) - u
+        hess = -(sd ** 2) * _csum(g, p * (1 - p), n_groups) - 1.0
         step = grad / hess
         u = u - step
-        if np.max(np.abs(step)) < 1e-10:
-            break
-    p = 1.0 / (1.0 + np.exp(-(xb + sd * u[g])))
-    scale = 1.0 / np.sqrt((sd ** 2) * np.bincount(g, p * (1 - p), n_groups) + 1.0)
+        if extra is None and np.max(np.abs(step.real)) < 1e-13 * (1.0 + np.max(np.abs(u.real))):
+            extra = 3
+        if extra is not None:
+            extra -= 1
+            if extra <= 0:
+                break
+    p = _expit(xb + sd * u[g])
+    scale = 1.0 / np.sqrt((sd ** 2) * _csum(g, p * (1 - p), n_groups) + 1.0)
     # h_j at u_j + sqrt(2) scale_j x_k for every node k
     uk = u[:, None] + np.sqrt(2.0) * scale[:, None] * nodes[None, :]        # G x K
     eta = xb[:, None] + sd * uk[g]                                          # n x K
-    ll = y[:, None] * eta - np.logaddexp(0.0, eta)
-    h = np.zeros((n_groups, len(nodes)))
+    ll = y[:, None] * eta - _softplus(eta)
+    h = np.zeros((n_groups, len(nodes)), dtype=ll.dtype)
     np.add.at(h, g, ll)
     h = h - 0.5 * uk ** 2 - 0.5 * np.log(2 * np.pi)
     terms = h + nodes[None, :] ** 2 + np.log(weights)[None, :]
-    top = terms.max(axis=1, keepdims=True)
+    top = terms.real.max(axis=1, keepdims=True)
     per_group = top[:, 0] + np.log(np.exp(terms - top).sum(axis=1)) + np.log(np.sqrt(2.0) * scale)
-    return float(per_group.sum())
+    return per_group.sum()
 
 
-def _num_hessian(f, theta, h=1e-4):
+def _agq_loglik(beta, log_sd, x, y, g, n_groups, nodes, weights, newton_steps=100):
+    """Log-likelihood of the random-intercept logit, adaptive Gauss-Hermite per group."""
+    return float(_agq_loglik_sd(np.asarray(beta, float), float(np.exp(log_sd)), x, y, g, n_groups,
+                                nodes, weights, newton_steps).real)
+
+
+def _complex_step_grad(f, theta, h=1e-30):
+    theta = np.asarray(theta, dtype=float)
+    return np.array([f(theta + 1j * h * e).imag / h for e in np.eye(len(theta))])
+
+
+def _hessian_from_grad(grad, theta, rel=1e-3):
+    """Central differences of an exact gradient, Richardson-extrapolated (error O(h^4))."""
     k = len(theta)
     hess = np.zeros((k, k))
-    eye = np.eye(k) * h
     for i in range(k):
-        for j in range(i, k):
-            val = (f(theta + eye[i] + eye[j]) - f(theta + eye[i] - eye[j])
-                   - f(theta - eye[i] + eye[j]) + f(theta - eye[i] - eye[j])) / (4 * h * h)
-            hess[i, j] = hess[j, i] = val
-    return hess
+        h = rel * max(1.0, abs(theta[i]))
+        e = np.zeros(k)
+        e[i] = 1.0
+
+        def diff(s):
+            return (grad(theta + s * e) - grad(theta - s * e)) / (2 * s)
+
+        hess[:, i] = (4.0 * diff(h / 2) - diff(h)) / 3.0
+    return 0.5 * (hess + hess.T)
 
 
 def fit_logit_random_intercept(formula, data, groups, n_points=15) -> LogitMixedFit:
@@ -379,6 +635,12 @@ def fit_logit_random_intercept(formula, data, groups, n_points=15) -> LogitMixed
     population-averaged model (GEE) estimates smaller coefficients, roughly
     ``beta / sqrt(1 + 0.346 sd^2)`` (Zeger, Liang & Albert 1988).
 
+    BFGS finds the neighbourhood of the maximum; Newton-Raphson with
+    complex-step gradients (exact to machine precision) and a Hessian from
+    their differences then finishes it, so the estimates are determined far
+    below display precision. The likelihood is even in ``sd``, so ``sd = 0``
+    (no variation between units) is a regular point, not a boundary.
+
     Parameters
     ----------
     formula : str
@@ -391,8 +653,14 @@ def fit_logit_random_intercept(formula, data, groups, n_points=15) -> LogitMixed
 
     Returns
     -------
-    LogitMixedFit with Wald z tests (SEs from a numerical Hessian of the
-    log-likelihood in ``beta`` and ``log sd``).
+    LogitMixedFit with Wald z tests (SEs from the Hessian of the
+    log-likelihood in ``beta`` and ``sd``).
+
+    Raises
+    ------
+    ValueError
+        Bad inputs, or an outcome without variation (all 0 or all 1), whose
+        maximum likelihood estimate does not exist.
     """
     import patsy
     from scipy import optimize
@@ -412,6 +680,11 @@ def fit_logit_random_intercept(formula, data, groups, n_points=15) -> LogitMixed
     if not set(np.unique(y)) <= {0.0, 1.0}:
         raise ValueError(f"the outcome of {formula!r} must be coded 0/1, found values "
                          f"{sorted(set(np.unique(y)))[:6]}.")
+    what = f"the random-intercept logit {formula!r} with groups={groups!r}"
+    if len(np.unique(y)) < 2:
+        raise ValueError(f"{what}: the outcome is {int(y[0]) if len(y) else 'empty'} for every "
+                         f"one of the {len(y)} rows, so the model cannot be estimated (its "
+                         "intercept would be infinite). Report the proportion instead.")
     grp = data.loc[y_df.index, groups]
     if grp.isna().any():
         raise ValueError(f"group column {groups!r} has missing values; drop those rows first.")
@@ -421,29 +694,64 @@ def fit_logit_random_intercept(formula, data, groups, n_points=15) -> LogitMixed
     x = x_df.to_numpy(float)
     nodes, weights = np.polynomial.hermite.hermgauss(int(n_points))
     k = x.shape[1]
+    n_groups = len(labels)
 
-    def negll(theta):
-        return -_agq_loglik(theta[:k], theta[k], x, y, g, len(labels), nodes, weights)
+    def loglik(theta):  # theta = (beta, sd), real or complex
+        return _agq_loglik_sd(theta[:k], theta[k], x, y, g, n_groups, nodes, weights)
 
-    start = np.r_[np.zeros(k), 0.0]
+    def negll_log(theta):
+        return -float(_agq_loglik_sd(theta[:k], np.exp(theta[k]), x, y, g, n_groups,
+                                     nodes, weights).real)
+
+    def grad(theta):
+        return _complex_step_grad(loglik, theta)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        opt = optimize.minimize(negll, start, method="BFGS", options={"gtol": 1e-6})
-    hess = _num_hessian(negll, opt.x)
-    # Judge convergence by the gradient at the optimum: BFGS's own flag is often
-    # False only because of floating-point precision loss near the optimum.
-    step = 1e-5 * np.eye(len(opt.x))
-    grad = np.array([(negll(opt.x + e) - negll(opt.x - e)) / 2e-5 for e in step])
-    eig = np.linalg.eigvalsh(hess)
-    pos_def = bool(np.all(eig > 1e-8))
-    cov = np.linalg.inv(hess) if pos_def else np.linalg.pinv(hess[:k, :k])
-    est = pd.Series(opt.x[:k], index=x_df.columns)
-    se = pd.Series(np.sqrt(np.diag(cov)[:k]), index=x_df.columns)
+        opt = optimize.minimize(negll_log, np.r_[np.zeros(k), 0.0], method="BFGS",
+                                options={"gtol": 1e-5})
+    theta = np.r_[opt.x[:k], np.exp(opt.x[k])]
+    value = float(loglik(theta).real)
+    decrement, nd = np.inf, False
+    for _ in range(50):  # Newton-Raphson with step halving
+        gr = grad(theta)
+        hess = _hessian_from_grad(grad, theta)
+        neg = -hess
+        w, u = np.linalg.eigh(neg)
+        nd = bool(np.all(w > 1e-12 * max(np.max(np.abs(w)), 1e-300)))
+        w_mod = np.maximum(np.abs(w), 1e-10 * max(np.max(np.abs(w)), 1e-300))
+        coef = (u.T @ gr) / w_mod
+        step = u @ coef
+        decrement = float(np.sqrt(np.sum(coef ** 2 * w_mod)))
+        if decrement < 1e-11:
+            break
+        t = 1.0
+        while t > 1e-10:
+            trial = theta + t * step
+            new = float(loglik(trial).real)
+            if new >= value - 1e-12 * max(1.0, abs(value)):
+                break
+            t *= 0.5
+        else:
+            break
+        theta, value = trial, new
+    theta[k] = abs(theta[k])  # the likelihood is even in sd
+    gr = grad(theta)
+    hess = _hessian_from_grad(grad, theta)
+    eig = np.linalg.eigvalsh(-hess)
+    nd = bool(np.all(eig > 1e-12 * max(np.max(np.abs(eig)), 1e-300)))
+    cov = np.linalg.inv(-hess) if nd else np.linalg.pinv(-hess)
+    if nd:
+        decrement = float(np.sqrt(max(gr @ cov @ gr, 0.0)))
+    est = pd.Series(theta[:k], index=x_df.columns)
+    se = pd.Series(np.sqrt(np.abs(np.diag(cov)[:k])), index=x_df.columns)
     z = est / se
     table = pd.DataFrame({"estimate": est, "se": se, "z": z, "p": 2 * stats.norm.sf(np.abs(z))})
-    return LogitMixedFit(fixed_effects=table, re_sd=float(np.exp(opt.x[k])), llf=float(-opt.fun),
-                         converged=bool(np.max(np.abs(grad)) < 1e-3) and pos_def, n_points=int(n_points),
-                         n_obs=len(y), n_groups=len(labels))
+    return LogitMixedFit(fixed_effects=table, re_sd=float(theta[k]), llf=float(loglik(theta).real),
+                         converged=bool(nd and decrement < 1e-8), n_points=int(n_points),
+                         n_obs=len(y), n_groups=n_groups,
+                         gradient=pd.Series(gr, index=list(x_df.columns) + ["sd"]),
+                         decrement=decrement)
 
 
 # --------------------------------------------------------------------------

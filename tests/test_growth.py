@@ -64,7 +64,7 @@ def test_chisq_slope_matches_per_unit_ols(hsb, slopes_fit):
     """Random slope of group-centred SES: recompute eq. 3.103 from statsmodels OLS in each school."""
     fit = slopes_fit
     out = hlm_variance_chisq(hsb, "MathAch", "School", level1_predictors=["SES_within"], fit=fit)
-    gamma, sigma2 = fit.result.fe_params, fit.result.scale
+    gamma, sigma2 = fit.fe_params, fit.scale  # the polished estimates
     chi2 = {"Intercept": 0.0, "SES_within": 0.0}
     for _, school in hsb.groupby("School"):
         ols = smf.ols("MathAch ~ SES_within", school).fit()
@@ -247,7 +247,7 @@ def test_chisq_min_cases_at_least_uses_exactly_identified_units(hsb):
     usable = small.groupby("School")["SES_within"].nunique().eq(2).sum()  # X'X invertible
     assert out.loc["SES_within", "n_units"] == usable and out.loc["SES_within", "df"] == usable - 1
     # with n_j = Q each unit is fitted exactly: bhat_j solves the two equations
-    gamma, sigma2 = fit.result.fe_params, fit.result.scale
+    gamma, sigma2 = fit.fe_params, fit.scale  # the polished estimates
     chi2 = 0.0
     for _, school in small.groupby("School"):
         if school["SES_within"].nunique() < 2:
@@ -305,7 +305,7 @@ def test_hlm3_chisq_formula_and_df():
     assert out.loc[("level 2", "t"), "df"] == n_pairs - n_clusters
     assert out.loc[("level 3", "t"), "df"] == n_clusters - 1
     # by hand, for the slope
-    gamma, sigma2 = fit.result.fe_params, fit.result.scale
+    gamma, sigma2 = fit.fe_params, fit.scale  # the polished estimates
     per = []
     for (kk, jj), unit in df.groupby(["cluster", "pair"]):
         if len(unit) < 2:
@@ -363,9 +363,12 @@ def test_fixed_trajectory_matches_model_predictions():
     traj = fixed_trajectory(fit, [0.0, 1.0, 2.0], {"t": 1, "t2": 2}, at={"x": 0.4})
     grid = pd.DataFrame({"t": [0.0, 1.0, 2.0], "x": 0.4})
     grid["t2"] = grid["t"] ** 2
-    np.testing.assert_allclose(traj.to_numpy(), fit.result.predict(grid), rtol=1e-10)
-    piece = fixed_trajectory(fit.result.fe_params, [2.0], {"t": lambda t: t, "t2": lambda t: t * t})
-    assert piece.iloc[0] == pytest.approx(fit.result.predict(pd.DataFrame({"t": [2.0], "t2": [4.0], "x": [0.0]}))[0])
+    design = smf.ols("y ~ (t + t2) * x", grid.assign(y=0.0)).exog  # same columns as the model
+    np.testing.assert_allclose(traj.to_numpy(), design @ fit.fe_params.to_numpy(), rtol=1e-10)
+    assert list(fit.fe_params.index) == fit.exog_names == list(fit.result.model.exog_names)
+    piece = fixed_trajectory(fit.fe_params, [2.0], {"t": lambda t: t, "t2": lambda t: t * t})
+    fe = fit.fe_params
+    assert piece.iloc[0] == pytest.approx(fe["Intercept"] + 2 * fe["t"] + 4 * fe["t2"], rel=1e-12)
     with pytest.raises(ValueError, match="not in the model"):
         fixed_trajectory(fit, [0.0], {"t3": 3})
 
@@ -376,3 +379,28 @@ def test_pooled_within_sd():
     assert pooled_within_sd(df, "v", "g") == pytest.approx(np.sqrt((2 * 1 + 1 * 8) / 3))
     with pytest.raises(ValueError, match="two or more"):
         pooled_within_sd(df[df["g"] == 3], "v", "g")
+
+
+# ---------------------------------------------------------------- polished estimates everywhere
+def test_growth_tools_read_the_polished_estimates():
+    """Where statsmodels' optimizer stopped short, every tool uses the polished maximum instead."""
+    from coachbook import data
+    from coachbook.growth import _info
+
+    pcs = data.load("tn/preconferences")
+    fit = fit_mixed("composite ~ time", pcs, "coach_id", re_formula="~ time",
+                    vc_formula={"pair": "0 + C(teacher_id)", "pair_time": "0 + C(teacher_id):time"},
+                    methods=["lbfgs"])
+    assert fit.llf > fit.result.llf + 1e-3  # lbfgs alone stops well short
+    info = _info(fit)
+    assert info["llf"] == fit.llf and info["reml"] and info["nobs"] == len(pcs)
+    assert info["fe"] == ["Intercept", "time"] and info["k_effects"] == 4 and info["k_cov"] == 6
+    out = hlm3_variance_chisq(pcs, "composite", "teacher_id", "coach_id", ["time"], fit=fit)
+    again = hlm3_variance_chisq(pcs, "composite", "teacher_id", "coach_id", ["time"], fit=fit.result)
+    assert out.loc[("level 3", "time"), "chi2"] != pytest.approx(again.loc[("level 3", "time"), "chi2"],
+                                                                rel=1e-9)
+    path = fixed_trajectory(fit, [0.0, 1.0], {"time": 1})
+    assert path.iloc[1] - path.iloc[0] == pytest.approx(fit.fe_params["time"], rel=1e-12)
+    # statsmodels OLS results still work as reduced models
+    ols = smf.ols("composite ~ time", pcs).fit()
+    assert _info(ols)["llf"] == ols.llf and not _info(ols)["reml"]
