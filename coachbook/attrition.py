@@ -598,12 +598,16 @@ def joint_attrition_test(
     if block is not None:
         base.append(pd.get_dummies(d[block], drop_first=True).to_numpy(float))
     x_base = np.column_stack(base)
-    kept: list[str] = []
-    x = x_base
-    for char in characteristics:
-        candidate = np.column_stack([x, d[char].to_numpy(float)])
-        if np.linalg.matrix_rank(candidate) > np.linalg.matrix_rank(x):
-            x, kept = candidate, kept + [char]
+    # Left to right, keep each characteristic that is not a linear combination of the
+    # blocks and the characteristics kept before it. The pivot test of _keep_independent
+    # (relative 1e-9) separates exact collinearity (pivots ~1e-16) from real variation
+    # with a margin no rounding difference can cross, unlike a rank cut-off at ~1e-14.
+    chars = d[characteristics].to_numpy(float)
+    n_base = x_base.shape[1]
+    picked = [j - n_base for j in _keep_independent(np.column_stack([x_base, chars]), protect=0)
+              if j >= n_base]
+    kept = [characteristics[j] for j in picked]
+    x = np.column_stack([x_base, chars[:, picked]])
     if not kept:
         raise ValueError("every characteristic is constant within blocks; nothing to test.")
     fit = sm.OLS(d["_exit"].to_numpy(float), x).fit(cov_type=cov_type, use_t=True)

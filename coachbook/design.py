@@ -72,6 +72,23 @@ class RandomizationBalanceTest:
     cov_type: str
 
 
+_TIE_TOLERANCE = 1e-9   # relative: randomization statistics closer than this are ties
+
+
+def _randomization_p(null: np.ndarray, statistic: float) -> float:
+    """``(1 + #draws at least as extreme) / (1 + #draws)``, ties judged to a relative 1e-9.
+
+    A draw whose statistic equals the observed one (the same assignment, its
+    mirror image, or units with identical covariates swapped) is at least as
+    extreme. Computed in another row of the same matrix products it can
+    differ from the observed value in the last bits, either way depending on
+    the BLAS kernel, so equality is not left to the sign of a rounding error.
+    """
+    null = np.asarray(null, dtype=float)
+    tie = _TIE_TOLERANCE * abs(statistic)
+    return float((1 + np.sum(null >= statistic - tie)) / (1 + len(null)))
+
+
 def randomization_balance_test(
     data: pd.DataFrame,
     covariates: Sequence[str],
@@ -100,7 +117,9 @@ def randomization_balance_test(
       :math:`W` computed in exactly the same way. Under the design, the
       observed assignment is one draw from this distribution, so the share of
       draws at least as extreme is a valid p-value whatever the statistic's
-      small-sample behaviour.
+      small-sample behaviour (a draw within a relative 1e-9 of the observed
+      statistic counts as a tie, hence as at least as extreme, so that the
+      p-value does not hinge on rounding).
 
     The computation is vectorized over draws: by the Frisch-Waugh-Lovell
     theorem, covariates and assignments are residualized on the block
@@ -198,7 +217,7 @@ def randomization_balance_test(
         df_num=k,
         df_denom=int(df_denom),
         p_f=float(stats.f.sf(statistic, k, df_denom)),
-        p_randomization=float((1 + np.sum(null >= statistic)) / (1 + n_draws)),
+        p_randomization=_randomization_p(null, statistic),
         null_statistics=null,
         n=n,
         cov_type=cov_type,

@@ -341,6 +341,17 @@ def _endpoints(src: pd.Series, dst: pd.Series, gap: float = 4.0) -> tuple[float,
     return x1 + t1 * dx, y1 + t1 * dy, x2 - t2 * dx, y2 - t2 * dy
 
 
+def _geometry(value: float) -> float:
+    """A pixel coordinate or angle rounded to 3 decimals (and -0.0 made 0.0).
+
+    The arrow geometry comes from trigonometry whose last bits differ between
+    machines (``arctan2`` gives 224.99999999999997 on one and 225 on
+    another), and the numbers are written into the chart's SVG and
+    specification; rounding keeps the stored outputs identical everywhere.
+    """
+    return float(round(float(value), 3)) + 0.0
+
+
 def theory_of_action_chart(nodes: pd.DataFrame, edges: pd.DataFrame, title: str,
                            width: int = 640, height: int = 520) -> alt.LayerChart:
     """A theory of action as boxes joined by labelled arrows (an Altair chart).
@@ -387,14 +398,15 @@ def theory_of_action_chart(nodes: pd.DataFrame, edges: pd.DataFrame, title: str,
     for _, e in edges.iterrows():
         src, dst = by_id.loc[e["source"]], by_id.loc[e["target"]]
         x1, y1, x2, y2 = _endpoints(src, dst)
-        angle = float(np.degrees(np.arctan2(x2 - x1, -(y2 - y1)))) % 360
+        angle = _geometry(float(np.degrees(np.arctan2(x2 - x1, -(y2 - y1))))) % 360
         label = e["label"] if "label" in e and isinstance(e["label"], str) else f"{e['measure']}\n{e['chapter']}"
         rows.append({
             "from": src["detail"], "to": dst["detail"], "measure": e["measure"], "chapter": e["chapter"],
             "link": "measured in the study" if bool(e["measured"]) else "not measured in the study",
-            "x1": x1, "y1": y1, "x2": x2, "y2": y2, "angle": angle,
-            "lx": (x1 + x2) / 2 + float(e.get("label_dx", 12) if pd.notna(e.get("label_dx", 12)) else 12),
-            "ly": (y1 + y2) / 2 + float(e.get("label_dy", 0) if pd.notna(e.get("label_dy", 0)) else 0),
+            "x1": _geometry(x1), "y1": _geometry(y1), "x2": _geometry(x2), "y2": _geometry(y2),
+            "angle": _geometry(angle),
+            "lx": _geometry((x1 + x2) / 2 + float(e.get("label_dx", 12) if pd.notna(e.get("label_dx", 12)) else 12)),
+            "ly": _geometry((y1 + y2) / 2 + float(e.get("label_dy", 0) if pd.notna(e.get("label_dy", 0)) else 0)),
             "label_text": label.replace("\\n", "\n"),
         })
     links = pd.DataFrame(rows)

@@ -227,6 +227,19 @@ def test_joint_attrition_test_matches_joint_balance_test_and_drops_collinear(toy
     assert ours.statistic == pytest.approx(reference.statistic)
 
 
+def test_joint_attrition_test_drops_exact_combinations_of_blocks_and_earlier_columns(toy):
+    """Exactly collinear columns (pivot ~1e-16 of their length) go, whatever the rounding;
+    a column that only nearly is (relative pivot ~1e-7) stays."""
+    block_b = (toy["block"] == "b").astype(float)
+    d = toy.assign(z1=0.3 * toy["x1"] - 2 * block_b + 0.1,          # blocks + x1 + intercept
+                   z2=toy["x1"] + 3e-4 * toy["m"])                    # nearly x1, not exactly
+    ours = joint_attrition_test(d, ["x1", "z1", "x2", "x3", "z2"], "observed")
+    reference = rct.joint_balance_test(d.assign(exit=1 - d["observed"]), ["x1", "x2", "z2"],
+                                       treatment="exit")
+    assert ours.df_num == 3
+    assert ours.statistic == pytest.approx(reference.statistic, rel=1e-8)
+
+
 def test_attrition_checks_allow_a_block_nobody_left(toy):
     d = toy.copy()
     d.loc[d["block"] == "a", "observed"] = 1

@@ -64,6 +64,39 @@ def test_randomization_test_flags_a_broken_randomization(roster):
     assert res.p_randomization < 0.01
 
 
+def test_draws_tied_with_the_observed_statistic_count_as_at_least_as_extreme():
+    """Ties are judged to a relative 1e-9, not by the sign of a rounding error."""
+    from coachbook.design import _randomization_p
+
+    w = 2.5
+    # mathematically equal draws that came out a few ulps below or above the observed value
+    null = np.array([w * (1 - 4e-16), w, w * (1 + 4e-16), 0.5 * w, 3 * w])
+    assert _randomization_p(null, w) == pytest.approx(5 / 6)
+    assert _randomization_p(np.array([w * (1 - 1e-6)]), w) == pytest.approx(1 / 2)
+
+
+def test_randomization_p_counts_whole_groups_of_tied_assignments():
+    """Units with identical covariates in small blocks: many draws give mathematically the
+    same statistic as the observed assignment (computed in other rows, they may differ
+    from it in the last bits); every one of them is counted."""
+    rng = np.random.default_rng(2)
+    blocks = 5
+    df = pd.DataFrame({"block": np.repeat([f"b{i}" for i in range(blocks)], 4)})
+    df["treatment"] = randomize_within_blocks(df, "block", seed=4)
+    profiles = rng.normal(size=(blocks, 2, 2))      # two covariate profiles per block, 2 units each
+    which = np.tile([0, 0, 1, 1], blocks)
+    df["x1"] = profiles[np.repeat(np.arange(blocks), 4), which, 0]
+    df["x2"] = profiles[np.repeat(np.arange(blocks), 4), which, 1]
+    res = randomization_balance_test(df, ["x1", "x2"], n_draws=2000, seed=9)
+    rel = (res.null_statistics - res.statistic) / res.statistic
+    tied = np.abs(rel) < 1e-9
+    assert tied.sum() > 50
+    assert np.all(np.abs(rel[tied]) < 1e-13)             # ties to rounding ...
+    assert np.all(np.abs(rel[~tied]) > 1e-6)             # ... and clearly separated otherwise
+    want = (1 + tied.sum() + np.sum(rel[~tied] > 0)) / 2001
+    assert res.p_randomization == pytest.approx(want, abs=1e-15)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

@@ -168,3 +168,85 @@ def test_table_a3_joint_test_on_the_same_side_of_05(teachers, numbers, group, fl
                    & (numbers["row"] == "p-value from joint F-test")]["estimate"].item()
     assert joint.df_num == 20   # 21 characteristics; middle school = 1 - elementary is dropped
     assert (joint.p < 0.05) == (want < 0.05), (group, joint.p, want)
+
+
+# ---------------------------------------------------------------------------
+# The same numbers under other BLAS kernels and thread counts
+# ---------------------------------------------------------------------------
+#: Run in a fresh interpreter: print the BLAS architecture(s) and every number of
+#: Tables 5-7 and of the Tennessee repeated-measures tests, as JSON (repr floats).
+_KERNEL_SCRIPT = r"""
+import json, warnings
+import numpy as np
+import threadpoolctl
+from coachbook import data, mqi
+from coachbook.reliability import rm_anova, rm_logistic
+
+warnings.simplefilter("ignore")
+files = {n: data.load(n) for n in
+         ["mqi/reflections", "mqi/student_survey", "mqi/mqi_segments", "mqi/student_tests"]}
+teachers = data.load("mqi/teachers")
+numbers = {}
+for table in (mqi.table5_estimates, mqi.table6_estimates, mqi.table7_estimates):
+    for row in table(files, teachers).itertuples():
+        for what in ("estimate", "se", "p"):
+            numbers["|".join([row.table, row.panel, row.row, row.column, what])] = getattr(row, what)
+pre = data.load("tn/preconferences")
+for item in ["solution_paths", "advancing_questions_rescaled", "math_content", "composite"]:
+    test = rm_anova(pre, "teacher_id", "data_cycle", item, singletons="keep", scale=(0, 3))
+    for what, value in [("F", test.statistic), ("df2", test.df2), ("p", test.p_value),
+                        ("tau2", test.details["tau2"]), ("sigma2", test.details["sigma2"]),
+                        *[(f"mean {k}", v) for k, v in test.means.items()]]:
+        numbers[f"rm_anova|{item}|{what}"] = float(value)
+test = rm_anova(data.load("tn/lessons"), "teacher_id", "data_cycle", "coach_assists", scale=(0, 2))
+numbers.update({"rm_anova|coach_assists|F": test.statistic, "rm_anova|coach_assists|df2": test.df2})
+test = rm_logistic(pre, "teacher_id", "data_cycle", "appropriate_content", singletons="keep")
+numbers.update({"rm_logistic|chi2": test.statistic, "rm_logistic|p": test.p_value})
+arch = sorted({str(i.get("architecture")) for i in threadpoolctl.threadpool_info()
+               if i.get("internal_api") == "openblas"})
+print(json.dumps({"architecture": arch, "numbers": {k: float(v) for k, v in numbers.items()}}))
+"""
+
+#: (label, environment) of the runs compared with the default kernel.
+_KERNELS = [("Sandybridge, 2 threads", {"OPENBLAS_CORETYPE": "Sandybridge",
+                                        "OPENBLAS_NUM_THREADS": "2"}),
+            ("Prescott, 1 thread", {"OPENBLAS_CORETYPE": "Prescott", "OPENBLAS_NUM_THREADS": "1"})]
+
+
+def test_tables_5_to_7_and_repeated_measures_tests_agree_across_blas_kernels(root):
+    """The stored outputs are checked on other machines: every number must be the same to
+    1e-9 under other OpenBLAS kernels and thread counts (optimizers converged to rounding)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    base_env = {k: v for k, v in os.environ.items()
+                if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    runs = {"default": base_env, **{label: {**base_env, **env} for label, env in _KERNELS}}
+    procs = {label: subprocess.Popen([sys.executable, "-c", _KERNEL_SCRIPT], cwd=root, env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for label, env in runs.items()}
+    results = {}
+    for label, proc in procs.items():
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, f"{label}: {err[-2000:]}"
+        results[label] = json.loads(out.strip().splitlines()[-1])
+    default = results.pop("default")
+    if not default["architecture"]:
+        pytest.skip("numpy/scipy do not use OpenBLAS here; OPENBLAS_CORETYPE has no effect")
+    same = [label for label, r in results.items() if r["architecture"] == default["architecture"]]
+    if same:
+        pytest.skip(f"OPENBLAS_CORETYPE did not change the kernel ({default['architecture']}) "
+                    f"for {same}: this OpenBLAS build cannot switch kernels, nothing to compare")
+    want = default["numbers"]
+    assert len(want) > 100
+    for label, r in results.items():
+        got = r["numbers"]
+        assert got.keys() == want.keys(), label
+        bad = {k: (want[k], got[k]) for k in want
+               if not (np.isnan(want[k]) and np.isnan(got[k]))
+               and not np.isclose(got[k], want[k], rtol=1e-9, atol=0)}
+        assert not bad, f"{label} ({r['architecture']}) vs default {default['architecture']}: {bad}"

@@ -295,6 +295,110 @@ def test_rm_anova_mixed_matches_statsmodels_reml_on_unbalanced_data():
     assert classic.n_subjects + classic.details["subjects_dropped"] == panel["subject"].nunique()
 
 
+
+def _anova_by_hand(panel):
+    """Balanced one-way repeated measures: mean squares, F and the REML variance components."""
+    wide = panel.pivot(index="subject", columns="time", values="y").to_numpy()
+    n, k = wide.shape
+    grand = wide.mean()
+    ss_time = n * ((wide.mean(axis=0) - grand) ** 2).sum()
+    ss_subject = k * ((wide.mean(axis=1) - grand) ** 2).sum()
+    ss_error = ((wide - grand) ** 2).sum() - ss_time - ss_subject
+    ms_time, ms_subject = ss_time / (k - 1), ss_subject / (n - 1)
+    ms_error = ss_error / ((n - 1) * (k - 1))
+    return {"F": ms_time / ms_error, "df2": (n - 1) * (k - 1), "sigma2": ms_error,
+            "tau2": (ms_subject - ms_error) / k, "means": wide.mean(axis=0)}
+
+
+def test_rm_anova_mixed_equals_the_closed_form_on_balanced_data():
+    """Balanced compound symmetry has closed forms: REML sigma2 = MS_error, tau2 =
+    (MS_subject - MS_error) / k, F = MS_time / MS_error on (k-1, (n-1)(k-1)) df.
+    The converged fit reproduces them to rounding (not just to the optimizer's tolerance)."""
+    panel = _panel()
+    ours = rm_anova(panel, "subject", "time", "y")
+    want = _anova_by_hand(panel)
+    assert ours.details["converged"]
+    assert ours.statistic == pytest.approx(want["F"], rel=1e-10)
+    assert ours.df2 == pytest.approx(want["df2"], rel=1e-10)
+    assert ours.details["sigma2"] == pytest.approx(want["sigma2"], rel=1e-10)
+    assert ours.details["tau2"] == pytest.approx(want["tau2"], rel=1e-10)
+    np.testing.assert_allclose(ours.means.to_numpy(), want["means"], rtol=1e-12)
+
+
+def _dense_reml(theta, y, X, groups):
+    """REML deviance, gradient and Hessian with n x n matrices (Harville 1977)."""
+    t2, s2 = theta
+    z = (groups[:, None] == np.arange(groups.max() + 1)).astype(float)
+    dv = [z @ z.T, np.eye(len(y))]
+    v_inv = np.linalg.inv(s2 * dv[1] + t2 * dv[0])
+    xvx = X.T @ v_inv @ X
+    p = v_inv - v_inv @ X @ np.linalg.solve(xvx, X.T @ v_inv)
+    beta = np.linalg.solve(xvx, X.T @ v_inv @ y)
+    r = y - X @ beta
+    dev = -np.linalg.slogdet(v_inv)[1] + np.linalg.slogdet(xvx)[1] + r @ v_inv @ r
+    grad = np.array([np.trace(p @ d) - y @ p @ d @ p @ y for d in dv])
+    hess = np.array([[-np.trace(p @ a @ p @ b) + 2 * y @ p @ a @ p @ b @ p @ y for b in dv]
+                     for a in dv])
+    return dev, grad, hess, beta
+
+
+def test_compound_symmetry_derivatives_equal_the_dense_formulas():
+    from coachbook.reliability import _CompoundSymmetry
+
+    rng = np.random.default_rng(1)
+    sizes = rng.integers(1, 6, 12)
+    groups = np.repeat(np.arange(12), sizes)
+    n = len(groups)
+    X = np.column_stack([np.ones(n), rng.integers(0, 2, n), rng.standard_normal(n)])
+    y = X @ [1.0, 0.4, -0.3] + rng.standard_normal(12)[groups] + rng.standard_normal(n)
+    theta = np.array([0.7, 1.3])
+    ours = _CompoundSymmetry(y, X, groups).parts(theta)
+    dev, grad, hess, beta = _dense_reml(theta, y, X, groups)
+    assert ours["deviance"] == pytest.approx(dev, rel=1e-12)
+    np.testing.assert_allclose(ours["grad"], grad, rtol=1e-10)
+    np.testing.assert_allclose(ours["hess"], hess, rtol=1e-10)
+    np.testing.assert_allclose(ours["beta"], beta, rtol=1e-10)
+    # and the gradient is the derivative of the deviance (central differences)
+    h = 1e-5
+    fd = [(_dense_reml(theta + e, y, X, groups)[0] - _dense_reml(theta - e, y, X, groups)[0])
+          / (2 * h) for e in np.eye(2) * h]
+    np.testing.assert_allclose(ours["grad"], fd, rtol=1e-6)
+
+
+def test_rm_anova_mixed_reports_converged_only_at_a_maximum():
+    from coachbook.reliability import _CompoundSymmetry, _cs_converged, _cs_reml
+
+    panel = _panel(drop=0.25)
+    X = np.column_stack([np.ones(len(panel))] + [(panel["time"] == t).to_numpy(float)
+                                                 for t in (2, 3, 4)])
+    groups = pd.factorize(panel["subject"])[0]
+    cs = _CompoundSymmetry(panel["y"].to_numpy(), X, groups)
+    theta, pt, converged = _cs_reml(cs, 1.0)
+    assert converged and theta[0] > 0
+    # a zero gradient to rounding, at a minimum of the deviance
+    assert np.max(np.abs(pt["grad"]) * theta) < 1e-9
+    assert np.all(np.linalg.eigvalsh(pt["hess"]) > 0)
+    # anywhere else it is not converged
+    for off in ([1.5, 1.0], [1.0, 0.8], [0.0, 1.0]):
+        other = theta * np.array(off)
+        assert not _cs_converged(other, cs.parts(other), 1.0), off
+
+
+def test_rm_anova_mixed_on_the_boundary_tau2_is_zero():
+    """Subjects' means vary less than chance: the REML optimum is tau2 = 0 (OLS)."""
+    rng = np.random.default_rng(5)
+    e = rng.standard_normal((40, 4))
+    panel = pd.DataFrame({"subject": np.repeat(np.arange(40), 4), "time": np.tile([1, 2, 3, 4], 40),
+                          "y": (e - 0.9 * e.mean(axis=1, keepdims=True)).ravel()})
+    ours = rm_anova(panel, "subject", "time", "y")
+    assert ours.details["tau2"] == 0.0
+    assert ours.details["converged"]
+    want = _anova_by_hand(panel)
+    # with tau2 = 0 the REML residual variance is the OLS one on n k - k df
+    ss_within = want["sigma2"] * want["df2"] + (want["tau2"] * 4 + want["sigma2"]) * 39
+    assert ours.details["sigma2"] == pytest.approx(ss_within / (160 - 4), rel=1e-10)
+
+
 def _binary_panel(seed=3) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     panel = pd.DataFrame({"subject": np.repeat(np.arange(60), 3), "time": np.tile([1, 2, 3], 60)})
@@ -319,6 +423,31 @@ def test_rm_logistic_wald_matches_statsmodels_and_raw_shares():
     assert exch.statistic == pytest.approx(float(theirs.statistic), rel=1e-6)
     assert exch.df1 == 2 and np.isnan(exch.df2)
     assert 0 < exch.details["working_correlation"] < 1
+
+
+def test_rm_logistic_is_converged_far_below_display_precision():
+    """statsmodels' default stopping rule (score norm 1e-6) leaves the exchangeable GEE of
+    the Tennessee preconferences about 1e-9 from its solution, so where it stops moves with
+    the BLAS kernel; rm_logistic iterates to rounding."""
+    import statsmodels.api as sm
+
+    from coachbook import data
+    from coachbook.reliability import _level_design
+
+    pre = data.load("tn/preconferences")
+    ours = rm_logistic(pre, "teacher_id", "data_cycle", "appropriate_content", singletons="keep")
+    long = (pre[["teacher_id", "data_cycle", "appropriate_content"]].dropna()
+            .sort_values(["teacher_id", "data_cycle"]))
+    X = _level_design(long["data_cycle"], sorted(long["data_cycle"].unique()))
+    model = sm.GEE(long["appropriate_content"].to_numpy(float), X,
+                   groups=pd.factorize(long["teacher_id"])[0], family=sm.families.Binomial(),
+                   cov_struct=sm.cov_struct.Exchangeable())
+    tight = model.fit(ctol=1e-13, maxiter=500)
+    theirs = float(tight.wald_test(np.eye(X.shape[1])[1:], scalar=True).statistic)
+    assert ours.details["converged"]
+    assert ours.statistic == pytest.approx(theirs, rel=1e-11)
+    assert ours.details["working_correlation"] == pytest.approx(
+        float(tight.cov_struct.dep_params), rel=1e-10)
 
 
 def test_icc_by_group_matches_icc_on_each_subset():

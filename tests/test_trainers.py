@@ -186,6 +186,28 @@ def test_arrow_stops_at_the_box_edge():
     assert 68 <= links[0]["y1"] <= 76 and 124 <= links[0]["y2"] <= 132
 
 
+def test_arrow_geometry_is_rounded_so_the_svg_is_the_same_on_every_machine():
+    """arctan2 and the box clipping give 224.99999999999997 on one machine and 225 on
+    another; the spec (and the SVG's rotate(...)) carries the numbers rounded to 3 decimals."""
+    from coachbook.trainers import _geometry
+
+    nodes = pd.DataFrame({"id": ["a", "b", "c"], "label": ["A", "B", "C"],
+                          "x": [300, 160, 420], "y": [40, 180, 300]})
+    edges = pd.DataFrame({"source": ["a", "a"], "target": ["b", "c"], "measure": ["m", "n"],
+                          "chapter": ["Ch 1", "Ch 2"], "measured": [True, False]})
+    spec = theory_of_action_chart(nodes, edges, "Two arrows").to_dict()
+    links = [d for d in spec["datasets"].values() if d and "angle" in d[0]][0]
+    fields = ["x1", "y1", "x2", "y2", "angle", "lx", "ly"]
+    for link in links:
+        for field in fields:
+            assert link[field] == round(link[field], 3), (field, link[field])
+    assert links[0]["angle"] == 225.0           # down and to the left, at 45 degrees
+    assert links[1]["angle"] == pytest.approx(
+        np.degrees(np.arctan2(120, -260)) % 360, abs=5e-4)
+    assert _geometry(224.99999999999997) == 225.0
+    assert str(_geometry(-1e-12)) == "0.0"      # no "-0.0" in the spec
+
+
 @pytest.mark.parametrize("edges, message", [
     (EDGES.assign(target="q"), "not in nodes"),
     (EDGES.drop(columns="measured"), "missing column"),
