@@ -12,7 +12,7 @@ export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: book test execute status data pdf clean venv
+.PHONY: book test test-kernels execute status data pdf clean venv
 
 venv: $(VENV)/.installed
 
@@ -28,6 +28,11 @@ book: venv
 
 test: venv $(BROWSER_DEPS)
 	$(BIN)/python -m pytest
+
+# Every chapter re-executed under two other OpenBLAS kernels and 1 or 2 threads, compared
+# with the stored outputs (tests/stability/kernels.py). .ci/run runs it after `make test`.
+test-kernels: venv
+	$(BIN)/python tests/stability/kernels.py
 
 # Browser-test tools (playwright-core, axe-core) as tests/browser/package-lock.json pins them.
 # Without npm the browser tests skip (tests/test_browser.py says what to install).
