@@ -16,7 +16,8 @@ blocked and recorded, and reports what these tests assert on, per page:
 - the page's own weight stays under 1.5 MB.
 
 A full-page screenshot of each page is saved under ``_build/screenshots/`` and
-the whole report under ``_build/browser-report.json``.
+the whole report under ``_build/browser-report.json``. One browser checks the
+pages, a few at a time (one tab per core, :data:`BROWSER_TABS`).
 
 Needs Chromium (``apt-get install chromium``), Node.js 20+ and
 ``npm ci --prefix tests/browser`` (``make test`` runs it; .ci/run installs
@@ -29,7 +30,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -37,12 +37,14 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from coachbook import notebooks
-from conftest import ROOT
+from conftest import ROOT, book_work
+from conftest import run as run_process
 
 BROWSER_DIR = ROOT / "tests" / "browser"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 REPORT = ROOT / "_build" / "browser-report.json"
 MAX_PAGE_BYTES = 1_500_000
+BROWSER_TABS = max(1, min(4, len(os.sched_getaffinity(0))))
 # Built pages that are not chapters of the book: Sphinx's index and search pages, and
 # jupyter-book's index.html, a one-line redirect to the root page.
 NOT_BOOK_PAGES = {"genindex", "search", "index"}
@@ -87,8 +89,8 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def browser_report(built_book: Path) -> dict:
+def run_browser_pass(built_book: Path) -> dict:
+    """Run tests/browser/check_pages.mjs over the built book; the report, by page."""
     chromium = _chromium()
     if chromium is None:
         _missing("Chromium is not installed: `apt-get install chromium` (Debian), then run `make test`")
@@ -106,14 +108,15 @@ def browser_report(built_book: Path) -> dict:
         "screenshots": str(SCREENSHOTS),
         "chromium": chromium,
         "axeAllowlist": AXE_ALLOWLIST,
+        # Pages checked at the same time, one tab each: the pass is CPU-bound (layout,
+        # axe-core, full-page screenshots), so one tab per core.
+        "concurrency": BROWSER_TABS,
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(config, handle)
     try:
-        run = subprocess.run(
-            [node, str(BROWSER_DIR / "check_pages.mjs"), handle.name],
-            capture_output=True, text=True, cwd=BROWSER_DIR, timeout=60 + 30 * len(PAGES),
-        )
+        run = run_process([node, str(BROWSER_DIR / "check_pages.mjs"), handle.name],
+                          cwd=BROWSER_DIR, timeout=60 + 30 * len(PAGES))
     finally:
         os.unlink(handle.name)
     if run.returncode != 0:
@@ -122,6 +125,16 @@ def browser_report(built_book: Path) -> dict:
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(report, indent=1), encoding="utf-8")
     return {result["page"]: result for result in report["results"]}
+
+
+# The browser pass runs in the background as soon as the book is built (tests/conftest.py,
+# BookWork), while the rest of the suite runs; the tests below wait for its report.
+BOOK_STEPS = {"browser_report": run_browser_pass}
+
+
+@pytest.fixture(scope="module")
+def browser_report(built_book: Path) -> dict:
+    return book_work("browser_report", lambda: run_browser_pass(built_book))
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ import pytest
 import yaml
 
 from coachbook import data, notebooks, published
-from conftest import ROOT
+from conftest import BUILD_DIR, ROOT, book_work, build_problems, jupyter_book_build
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
 WORKFLOW = ROOT / ".github" / "workflows" / "publish.yml"
@@ -61,28 +61,31 @@ def _latex_unescape(text: str) -> str:
     return re.sub(r"\\([&%$#_{}])", r"\1", text.replace(r"\sphinxhyphen{}", "-"))
 
 
-def _jupyter_book() -> str:
-    return str(Path(sys.executable).parent / "jupyter-book")
-
-
 # --- The PDF -----------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def latex_build(tmp_path_factory) -> tuple[Path, dict]:
+def run_latex_build(built_book: Path) -> tuple[Path, dict]:
     """The book through the LaTeX builder (no TeX needed), warnings as errors, and the
-    table of contents it was built from."""
+    table of contents it was built from.
+
+    Built into the same output folder as ``built_book``, so Sphinx reuses that build's
+    environment and doctrees (the pages were read, with ``-W -n``, by that build) and
+    only writes the LaTeX.
+    """
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    out = tmp_path_factory.mktemp("latex")
-    result = subprocess.run(
-        [_jupyter_book(), "build", str(ROOT), "--builder", "latex", "-W", "-n", "--keep-going",
-         "--path-output", str(out)],
-        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0"},
-    )
-    log = result.stdout + result.stderr
+    result, log, seconds = jupyter_book_build("latex")
+    (BUILD_DIR / "build-latex.log").write_text(log, encoding="utf-8")
     if result.returncode != 0:
-        problems = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
-        pytest.fail("the LaTeX build failed:\n" + "\n".join(problems[:40] or log.splitlines()[-40:]))
-    return out / "_build" / "latex", toc
+        pytest.fail("the LaTeX build failed:\n" + build_problems(log))
+    return BUILD_DIR / "_build" / "latex", toc
+
+
+# Built in the background after the HTML book (tests/conftest.py, BookWork).
+BOOK_STEPS = {"latex_build": run_latex_build}
+
+
+@pytest.fixture(scope="module")
+def latex_build(built_book) -> tuple[Path, dict]:
+    return book_work("latex_build", lambda: run_latex_build(built_book))
 
 
 def test_latex_builder_writes_the_whole_book(latex_build):
@@ -117,12 +120,62 @@ def test_pdf_compiles_when_tex_is_installed(tmp_path):
 # --- Notebooks run standalone --------------------------------------------------------------
 
 @pytest.mark.parametrize("path", notebooks.chapter_notebooks(), ids=lambda p: p.name)
-def test_notebook_runs_alone_in_an_empty_folder(path, tmp_path):
-    """A reader's copy of one notebook, with no repository around it, runs to the end."""
-    copy = tmp_path / path.name
-    shutil.copyfile(path, copy)
-    seconds = notebooks.execute(copy)  # runs in copy's folder; raises on the first cell error
-    print(f"{path.relative_to(ROOT)}: {seconds:.1f} s")
+def test_notebook_runs_alone_in_an_empty_folder(path, tmp_path, nbval_run):
+    """A reader's copy of one notebook, with no repository around it, runs to the end.
+
+    When nbval runs every cell of this notebook in this session, it has run them in a
+    temporary folder holding only a copy of the notebook (tests/conftest.py), and
+    this test reports that run; otherwise it executes a copy itself.
+    """
+    run = nbval_run(path)
+    if run is None:  # nbval has not run every cell of this notebook in this session
+        copy = tmp_path / path.name
+        shutil.copyfile(path, copy)
+        seconds = notebooks.execute(copy)  # runs in copy's folder; raises on the first cell error
+        print(f"{path.relative_to(ROOT)}: {seconds:.1f} s (executed by this test)")
+        return
+    assert run.folder is not None, f"nbval never started a kernel for {path.name} (see its cells' errors)"
+    assert ROOT not in run.folder.parents, f"nbval ran {path.name} inside the repository: {run.folder}"
+    assert run.folder_contents == [path.name], f"the kernel's folder held {run.folder_contents}"
+    assert not run.errors, (f"{path.relative_to(ROOT)} failed when run alone in an empty folder (nothing but "
+                            "its copy there, so a file read relative to its folder fails); cells that raised:\n"
+                            + "\n".join(run.errors))
+    not_run = sorted(set(range(run.code_cells)) - run.executed)
+    assert not not_run, f"nbval did not run cells {not_run} of {path.name}"
+    print(f"{path.relative_to(ROOT)}: {run.seconds:.1f} s (run by nbval in {run.folder})")
+
+
+def test_nbval_runs_each_notebook_in_an_empty_folder(tmp_path):
+    """The conftest hook, end to end on two tiny notebooks in a separate pytest run: one
+    reads a file beside it (it fails), one lists its folder (only its own copy); and
+    what the hook records of each run, which the standalone test above reports."""
+    (tmp_path / "beside.csv").write_text("a\n1\n", encoding="utf-8")
+    (tmp_path / "test_records.py").write_text(
+        "def test_records(nbval_run):\n"
+        "    beside, lonely = nbval_run('reads_beside.ipynb'), nbval_run('lonely.ipynb')\n"
+        "    assert 'FileNotFoundError' in beside.errors[0] and not beside.executed\n"
+        "    assert lonely.executed == {0} and not lonely.errors\n"
+        "    assert lonely.folder_contents == ['lonely.ipynb'] and not lonely.folder.exists()\n",
+        encoding="utf-8")
+    _tiny_notebook(tmp_path / "reads_beside.ipynb", "import pandas as pd\npd.read_csv('beside.csv')")
+    lonely = _tiny_notebook(tmp_path / "lonely.ipynb", "import os\nprint(sorted(os.listdir('.')))")
+    import nbformat
+
+    notebook = nbformat.read(lonely, as_version=4)
+    notebook.cells[1].execution_count = 1
+    notebook.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="['lonely.ipynb']\n")]
+    nbformat.write(notebook, lonely)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "conftest", "--nbval",
+         "--nbval-current-env", "-q", "-rA", "--rootdir", str(tmp_path), "-c", os.devnull, str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")])},
+    )
+    log = result.stdout + result.stderr
+    assert re.search(r"PASSED .*lonely\.ipynb::Cell 0", log), log[-3000:]
+    assert re.search(r"FAILED .*reads_beside\.ipynb::Cell 0", log), log[-3000:]
+    assert re.search(r"PASSED .*test_records\.py::test_records", log), log[-3000:]
+    assert "FileNotFoundError" in log and "1 failed, 2 passed" in log, log[-3000:]
 
 
 # --- Colab: the data come from the repository --------------------------------------------

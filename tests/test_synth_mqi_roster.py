@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from coachbook import data, published, rct
-from coachbook.synth import SEED
 from coachbook.synth.mqi_roster import (
     A3_CHARACTERISTICS,
     ROSTER_CODEBOOK,
@@ -355,8 +354,11 @@ def test_session_fidelity_shares(sessions):
 
 
 # ---------------------------------------------------------------- determinism
-def test_generation_is_deterministic_and_matches_bundle(teachers):
-    first, second = generate_roster(SEED), generate_roster(SEED)
+def test_generation_is_deterministic_and_matches_bundle(teachers, synthetic, regenerated):
+    # Two generations of this session (tests/conftest.py): generate_all() and write_all().
+    roster = [name for name in synthetic if name in ROSTER_CODEBOOK]
+    first = {name: synthetic[name] for name in roster}
+    second = {name: regenerated.frames[name] for name in roster}
     assert list(first) == ["mqi/teachers", "mqi/coaches", "mqi/coaching_sessions", "mqi/pd_survey"]
     for name in first:
         pd.testing.assert_frame_equal(first[name], second[name])

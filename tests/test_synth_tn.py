@@ -302,8 +302,10 @@ def test_rq3_depth_groups_and_within_teacher_effect(pcs, lessons, first_lessons)
 # --------------------------------------------------------------------------
 # The generator
 # --------------------------------------------------------------------------
-def test_generator_is_deterministic_and_seed_dependent(files):
-    a, b = tn.generate(SEED), tn.generate(SEED)
+def test_generator_is_deterministic_and_seed_dependent(files, synthetic, regenerated):
+    # Two generations of this session (tests/conftest.py): generate_all() and write_all().
+    a = {name: frame for name, frame in synthetic.items() if name.startswith("tn/")}
+    b = {name: regenerated.frames[name] for name in a}
     assert set(a) == {f"tn/{n}" for n in files}
     for name in a:
         pd.testing.assert_frame_equal(a[name], b[name])

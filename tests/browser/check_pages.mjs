@@ -5,7 +5,8 @@
 //
 // CONFIG: {"root": "<built html folder>", "pages": ["intro", ...],
 //          "screenshots": "<folder>", "chromium": "/usr/bin/chromium",
-//          "axeAllowlist": [{"rule": "<axe rule id>", "selector": "<CSS selector>"}, ...]}
+//          "axeAllowlist": [{"rule": "<axe rule id>", "selector": "<CSS selector>"}, ...],
+//          "concurrency": 2}   (optional: pages checked at the same time, one tab each; default 1)
 //
 // An axe-core finding on an element that matches an allowlisted rule + selector
 // is reported with "allowlisted": "<that selector>" (the test file says why each is there).
@@ -14,7 +15,7 @@
 // and blob: URLs (made by the page itself, never sent anywhere) are let through.
 // The browser is Debian's Chromium (no browser download); axe-core comes from
 // this folder's node_modules (package.json / package-lock.json pin both).
-import { readFileSync, mkdirSync, realpathSync } from "node:fs";
+import { readFileSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -25,8 +26,11 @@ const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const config = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const root = realpathSync(config.root);
 const rootUrl = pathToFileURL(root).href.replace(/\/?$/, "/");
-const CHART_TIMEOUT_MS = 10000;
-const MATH_TIMEOUT_MS = 10000;
+// Upper bounds only: every wait ends as soon as its condition holds (charts drawn,
+// MathJax started). They are generous because the pass may share the machine with the
+// rest of the test suite.
+const CHART_TIMEOUT_MS = 30000;
+const MATH_TIMEOUT_MS = 30000;
 
 const browser = await chromium.launch({
   executablePath: config.chromium,
@@ -39,6 +43,24 @@ const browser = await chromium.launch({
     "--host-resolver-rules=MAP * ~NOTFOUND",
   ],
 });
+
+// A full-page PNG: the pixels of Playwright's `screenshot({ fullPage: true })`, taken
+// through the DevTools protocol to use Chromium's faster PNG encoder (optimizeForSpeed;
+// still lossless, only the compression is lighter). The book's longest pages are
+// some 30,000 pixels tall, and encoding them dominated the time of the screenshot.
+async function fullPageScreenshot(context, tab, path) {
+  const cdp = await context.newCDPSession(tab);
+  try {
+    const { cssContentSize } = await cdp.send("Page.getLayoutMetrics");
+    const { data } = await cdp.send("Page.captureScreenshot", {
+      format: "png", optimizeForSpeed: true, captureBeyondViewport: true,
+      clip: { x: 0, y: 0, width: Math.ceil(cssContentSize.width), height: Math.ceil(cssContentSize.height), scale: 1 },
+    });
+    writeFileSync(path, Buffer.from(data, "base64"));
+  } finally {
+    await cdp.detach();
+  }
+}
 
 async function checkPage(context, page) {
   const started = Date.now();
@@ -115,7 +137,7 @@ async function checkPage(context, page) {
     await tab.evaluate(() => document.fonts.ready.then(() => true));
     result.screenshot = join(config.screenshots, `${page}.png`);
     mkdirSync(dirname(result.screenshot), { recursive: true });
-    await tab.screenshot({ path: result.screenshot, fullPage: true });
+    await fullPageScreenshot(context, tab, result.screenshot);
 
     // Accessibility: axe-core's default rules (WCAG A/AA and best practices). What the
     // page logs from here on is the test tool's, not the book's. No preload: axe would
@@ -146,12 +168,20 @@ async function checkPage(context, page) {
   return result;
 }
 
-const results = [];
+// Pages are checked concurrently, each in its own tab of one browser context, by
+// `concurrency` workers taking the next page from the list; results keep the list's order.
+const results = new Array(config.pages.length);
+const concurrency = Math.max(1, Math.min(Number(config.concurrency) || 1, config.pages.length));
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: "block" });
-  for (const page of config.pages) {
-    results.push(await checkPage(context, page));
-  }
+  let next = 0;
+  const worker = async () => {
+    while (next < config.pages.length) {
+      const index = next++;
+      results[index] = await checkPage(context, config.pages[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
 } finally {
   await browser.close();
 }
