@@ -7,7 +7,10 @@ goes missing (MQI Coaching kept more teachers teaching math, Kraft & Hill
 This module measures attrition (:func:`attrition_rates`), rates it against
 the What Works Clearinghouse boundaries (:data:`WWC_BOUNDARIES`,
 :func:`wwc_attrition_rating`) and bounds the effect under the worst
-selection consistent with the data (:func:`lee_bounds`). The robustness
+selection consistent with the data (:func:`lee_bounds`; around a regression
+model with block fixed effects, :func:`lee_bounds_fe`; both trim with
+:func:`lee_trimming_weights`, fractionally at the cut point so that the
+bounds stay sharp with tied outcomes). The robustness
 checks that go with them are at the end: retention and attrition as linear
 probability models (:func:`lpm_block_fe`), stayers against leavers
 (:func:`stayer_leaver_table`, :func:`joint_attrition_test`), moderation
@@ -36,16 +39,25 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from coachbook._validate import require_binary, require_columns, require_numeric
+from coachbook._validate import (
+    require_binary,
+    require_both_arms,
+    require_columns,
+    require_numeric,
+)
 
 __all__ = [
     "AttritionRates",
     "BlockLPM",
+    "LEE_TRIMMINGS",
     "LeeBounds",
+    "LeeFE",
     "WWC_BOUNDARIES",
     "attrition_rates",
     "joint_attrition_test",
     "lee_bounds",
+    "lee_bounds_fe",
+    "lee_trimming_weights",
     "lpm_block_fe",
     "multiple_testing",
     "stayer_leaver_table",
@@ -59,6 +71,7 @@ _EPS = 1e-9
 
 
 def _binary_column(data: pd.DataFrame, column: str, role: str) -> np.ndarray:
+    _require_not_text(data, [column])
     if data[column].isna().any():
         raise ValueError(
             f"{role} column {column!r} has {int(data[column].isna().sum())} missing value(s); "
@@ -226,6 +239,10 @@ def wwc_attrition_rating(
 # --------------------------------------------------------------------------
 # Lee (2009) bounds
 # --------------------------------------------------------------------------
+#: Trimming rules of :func:`lee_trimming_weights`.
+LEE_TRIMMINGS = ("sharp", "quantile")
+
+
 @dataclass(frozen=True)
 class LeeBounds:
     """Lee (2009) bounds on the effect for units observed in either arm.
@@ -233,7 +250,7 @@ class LeeBounds:
     Attributes
     ----------
     lower, upper : float
-        Sharp bounds on the treatment-minus-control difference in means.
+        Bounds on the treatment-minus-control difference in means.
     trim_share : float
         Share ``p`` of the observed units of the trimmed arm that is removed.
     obs_rate_ratio : float
@@ -244,6 +261,12 @@ class LeeBounds:
         Share of each arm with the outcome observed.
     n_treatment_observed, n_control_observed : int
         Observed units per arm before trimming.
+    n_trimmed : float
+        Observations removed from the trimmed arm for the lower bound: exactly
+        ``p`` times its observed units with ``trimming="sharp"`` (a fraction of
+        a unit is removed at the cut point), a whole number with ``"quantile"``.
+    trimming : str
+        The trimming rule used (see :func:`lee_trimming_weights`).
     """
 
     lower: float
@@ -255,6 +278,161 @@ class LeeBounds:
     obs_rate_control: float
     n_treatment_observed: int
     n_control_observed: int
+    n_trimmed: float = float("nan")
+    trimming: str = "sharp"
+
+
+@dataclass(frozen=True)
+class LeeFE:
+    """Lee bounds re-estimated with the unconditional model (block fixed effects).
+
+    ``lower``/``upper`` and their standard errors and p-values come from
+    refitting the model after trimming; ``trim_share`` is Lee's ``p``,
+    ``trimmed_arm`` the arm trimmed, ``n_trimmed`` how many of its units were
+    removed for the lower bound (a fractional number with sharp trimming, see
+    :class:`LeeBounds`) and ``trimming`` the rule used.
+    """
+
+    lower: float
+    upper: float
+    se_lower: float
+    se_upper: float
+    p_lower: float
+    p_upper: float
+    trim_share: float
+    trimmed_arm: str
+    n_trimmed: float
+    trimming: str = "sharp"
+
+
+def _check_trimming(trimming: str) -> None:
+    if trimming not in LEE_TRIMMINGS:
+        raise ValueError(f"trimming must be one of {LEE_TRIMMINGS}, got {trimming!r}.")
+
+
+def _text_numbers(series: pd.Series) -> bool:
+    """True for a text column whose values all read as numbers ("1", "0.25")."""
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return False
+    values = series.dropna()
+    if values.empty or not values.map(lambda v: isinstance(v, str)).any():
+        return False
+    return bool(pd.to_numeric(values, errors="coerce").notna().all())
+
+
+def _require_not_text(data: pd.DataFrame, columns, what: str = "data") -> None:
+    for col in columns:
+        if _text_numbers(data[col]):
+            example = data[col].dropna().iloc[0]
+            raise ValueError(
+                f"column {col!r} of {what} holds numbers stored as text (for example "
+                f"{example!r}); convert it first, e.g. "
+                f"{what}[{col!r}] = pd.to_numeric({what}[{col!r}])."
+            )
+
+
+def _require_finite(values: np.ndarray, column: str) -> None:
+    if not np.isfinite(values).all():
+        raise ValueError(
+            f"outcome {column!r} has infinite values; Lee bounds need finite outcomes."
+        )
+
+
+def _trim_share(q_t: float, q_c: float) -> tuple[float, str]:
+    """Lee's trimming share ``p = (q_more - q_less) / q_more`` and the arm observed more."""
+    q_more, q_less = max(q_t, q_c), min(q_t, q_c)
+    p = (q_more - q_less) / q_more
+    arm = "treatment" if q_t > q_c else "control" if q_c > q_t else "neither"
+    return p, arm
+
+
+def lee_trimming_weights(values, p: float, drop: str, trimming: str = "sharp") -> np.ndarray:
+    """Weights that remove the top or bottom share ``p`` of ``values``: Lee's trimming.
+
+    With ``trimming="sharp"`` (the default) the kept mass is exactly
+    :math:`(1 - p)\\,n`: dropping the top share, every value below the cut
+    point :math:`c` keeps weight 1, every value above it weight 0, and the
+    values equal to :math:`c` share the rest equally,
+
+    .. math:: w_c = \\frac{(1 - p)\\,n - \\#\\{y < c\\}}{\\#\\{y = c\\}},
+
+    where :math:`c` is the smallest value with :math:`\\#\\{y \\le c\\} \\ge (1-p)\\,n`
+    (mirror image for the bottom share). The weighted mean is then the mean
+    of the lower (upper) :math:`1 - p` share of the empirical distribution,
+    which is what Lee's sharp bounds trim. With a continuous outcome one
+    observation is cut in part (unless :math:`p\\,n` is a whole number); with a
+    discrete outcome (a 0/1 indicator, a rating) the tied values at the cut
+    point are cut in part together, so ties can no longer keep too much.
+
+    ``trimming="quantile"`` is the older whole-observation rule: keep
+    :math:`y \\le Q(1-p)` (or :math:`y \\ge Q(p)`) for numpy's default linear
+    quantile :math:`Q` (R's type 7), ties at the cut point all kept. It is the
+    convention of the tables in Semenova (2020) and of the calibration of the
+    bundled MQI files; it is not sharp when outcomes are tied (a 0/1 outcome is
+    never trimmed at all) and, even without ties, it keeps a whole number of
+    observations, :math:`\\lfloor (n-1)(1-p) \\rfloor + 1`, where the sharp rule
+    keeps :math:`(1-p)\\,n`. The two agree when the outcomes are distinct and
+    :math:`p\\,n` is a whole number.
+
+    Parameters
+    ----------
+    values : array-like
+        Observed outcomes of the trimmed arm (no missing values).
+    p : float
+        Share to remove, ``0 <= p < 1``.
+    drop : {"top", "bottom"}
+        Which tail to remove.
+    trimming : {"sharp", "quantile"}
+
+    Returns
+    -------
+    ndarray
+        One weight in [0, 1] per value, in the order given; they sum to
+        :math:`(1-p)\\,n` with ``"sharp"``.
+    """
+    _check_trimming(trimming)
+    if drop not in ("top", "bottom"):
+        raise ValueError(f"drop must be 'top' or 'bottom', got {drop!r}.")
+    y = np.asarray(values, dtype=float)
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError("values must be a non-empty one-dimensional array of outcomes.")
+    if np.isnan(y).any():
+        raise ValueError("values has missing outcomes; pass the observed outcomes only.")
+    if not (0 <= p < 1):
+        raise ValueError(f"the trimming share p must be in [0, 1), got {p!r}.")
+    if trimming == "quantile":
+        if drop == "top":
+            return (y <= np.quantile(y, 1 - p)).astype(float)
+        return (y >= np.quantile(y, p)).astype(float)
+    n = y.size
+    kept = (1 - p) * n
+    if abs(kept - round(kept)) <= 1e-9 * n:   # p n a whole number up to rounding (p = 1/9, n = 18)
+        kept = float(round(kept))
+    levels, inverse, counts = np.unique(y if drop == "top" else -y, return_inverse=True,
+                                        return_counts=True)
+    cum = np.cumsum(counts)
+    cut = int(np.searchsorted(cum, kept, side="left"))   # first level with #{y <= c} >= kept
+    level_weight = (np.arange(levels.size) < cut).astype(float)
+    level_weight[cut] = (kept - (cum[cut] - counts[cut])) / counts[cut]
+    return level_weight[inverse.ravel()]
+
+
+def _bound_weights(y, arm, p, trimmed_arm, trimming):
+    """Unit weights for the lower and for the upper bound (1 outside the trimmed arm).
+
+    Treatment observed more: its top share is removed for the lower bound and
+    its bottom share for the upper bound; control observed more: its bottom
+    share for the lower bound (raising the control mean) and its top share for
+    the upper bound.
+    """
+    w_lo, w_hi = np.ones(len(y)), np.ones(len(y))
+    if trimmed_arm == "neither" or p == 0:
+        return w_lo, w_hi
+    inside = arm == (1 if trimmed_arm == "treatment" else 0)
+    top = lee_trimming_weights(y[inside], p, "top", trimming)
+    bottom = lee_trimming_weights(y[inside], p, "bottom", trimming)
+    w_lo[inside], w_hi[inside] = (top, bottom) if trimmed_arm == "treatment" else (bottom, top)
+    return w_lo, w_hi
 
 
 def lee_bounds(
@@ -262,6 +440,7 @@ def lee_bounds(
     outcome: str,
     treatment: str = "treatment",
     observed: str | None = None,
+    trimming: str = "sharp",
 ) -> LeeBounds:
     """Lee (2009) trimming bounds for a randomized trial with attrition.
 
@@ -300,6 +479,12 @@ def lee_bounds(
         0/1 column, 1 = outcome observed. If omitted, an outcome is observed
         when it is not missing. Give it when lost units carry a placeholder
         value (in the PACES file untested pupils have score 0).
+    trimming : {"sharp", "quantile"}
+        ``"sharp"`` (default): remove exactly the share *p*, the
+        observations at the cut point weighted by the fraction kept, which
+        gives Lee's sharp bounds also with tied (discrete) outcomes.
+        ``"quantile"``: the older whole-observation rule of Semenova's tables.
+        See :func:`lee_trimming_weights`.
 
     Returns
     -------
@@ -307,32 +492,35 @@ def lee_bounds(
 
     Notes
     -----
-    Conventions (they matter in small samples): the cut points are numpy's
-    default (linear-interpolation) quantiles :math:`Q(p)` and :math:`Q(1-p)`
-    of the trimmed arm's observed outcomes, and trimming is inclusive, i.e.
-    we keep :math:`y \\le Q(1-p)` for the lower-bound side and
-    :math:`y \\ge Q(p)` for the other, so ties at the cut point are kept.
-    With these conventions this function reproduces the bounds Semenova
-    (2020) tabulates for the Angrist, Bettinger & Kremer (2006) voucher data.
-    No covariates, no standard errors.
+    Why the fractional weight matters: with a 0/1 outcome, 18 of 20 treated
+    and 16 of 20 control units observed and half of each arm at 1,
+    :math:`p = (0.9 - 0.8)/0.9 = 1/9`, i.e. 2 of the 18 treated. Removing two
+    1s gives :math:`7/16 - 1/2 = -0.0625`, two 0s :math:`9/16 - 1/2 = 0.0625`:
+    the sharp bounds are [-0.0625, 0.0625]. The whole-observation rule keeps
+    every value :math:`\\le Q(1 - p) = 1`, i.e. everything, and returns [0, 0].
+    No covariates, no standard errors (see :func:`lee_bounds_fe` for bounds
+    around a regression model).
 
     Raises
     ------
     ValueError
-        Missing columns; treatment or observed not 0/1; no attrition at all
-        (no bounds needed: analyse the full sample); every unit of an arm
-        unobserved (nothing to compare); an observed unit with a missing
-        outcome.
+        Missing columns; treatment or observed not 0/1 (or numbers stored as
+        text); an outcome that is not numeric; no attrition at all (no bounds
+        needed: analyse the full sample); every unit of an arm unobserved
+        (nothing to compare); an observed unit with a missing outcome.
 
     References
     ----------
     Lee (2009), Proposition 1. Semenova, V. (2020), "Generalized Lee bounds",
-    working paper (tabulates the no-covariate PACES bounds reproduced in the tests).
+    working paper (tabulates the no-covariate PACES bounds reproduced in the
+    tests with ``trimming="quantile"``).
     Angrist, J., Bettinger, E., & Kremer, M. (2006). Long-term educational
     consequences of secondary school vouchers. *American Economic Review*,
     96(3), 847-862.
     """
+    _check_trimming(trimming)
     require_columns(data, [outcome, treatment] + ([observed] if observed else []))
+    _require_not_text(data, [outcome, treatment] + ([observed] if observed else []))
     require_numeric(data, [outcome])
     arm = _binary_column(data, treatment, "treatment")
     if set(arm) != {0, 1}:
@@ -353,46 +541,290 @@ def lee_bounds(
             "(they would collapse to the difference in means); estimate the effect directly."
         )
     y = data[outcome].to_numpy(dtype=float)
-    y_t, y_c = y[(arm == 1) & (seen == 1)], y[(arm == 0) & (seen == 1)]
-    for values, name in [(y_t, "treatment"), (y_c, "control")]:
+    for values, name in [(y[(arm == 1) & (seen == 1)], "treatment"),
+                         (y[(arm == 0) & (seen == 1)], "control")]:
         if values.size == 0:
             raise ValueError(
                 f"every unit in the {name} arm is unobserved; there is nothing to compare, "
                 "so the effect cannot be bounded."
             )
+    in_sample = seen == 1
+    y, arm_seen = y[in_sample], arm[in_sample]
+    _require_finite(y, outcome)
 
     q_t, q_c = seen[arm == 1].mean(), seen[arm == 0].mean()
-    q_more, q_less = max(q_t, q_c), min(q_t, q_c)
-    p = (q_more - q_less) / q_more
+    p, trimmed_arm = _trim_share(q_t, q_c)
+    w_lo, w_hi = _bound_weights(y, arm_seen, p, trimmed_arm, trimming)
+    t, c = arm_seen == 1, arm_seen == 0
 
-    def trimmed_means(values):
-        """(mean after dropping the top share p, mean after dropping the bottom share p)."""
-        top_cut, bottom_cut = np.quantile(values, 1 - p), np.quantile(values, p)
-        return values[values <= top_cut].mean(), values[values >= bottom_cut].mean()
+    def difference(w):
+        return np.average(y[t], weights=w[t]) - np.average(y[c], weights=w[c])
 
-    if q_t > q_c:
-        trimmed_arm = "treatment"
-        without_top, without_bottom = trimmed_means(y_t)
-        lower, upper = without_top - y_c.mean(), without_bottom - y_c.mean()
-    elif q_c > q_t:
-        trimmed_arm = "control"
-        without_top, without_bottom = trimmed_means(y_c)
-        lower, upper = y_t.mean() - without_bottom, y_t.mean() - without_top
-    else:
-        trimmed_arm = "neither"
-        lower = upper = y_t.mean() - y_c.mean()
-
+    n_more = int((t if trimmed_arm == "treatment" else c).sum())
+    more_weights = w_lo[t] if trimmed_arm == "treatment" else w_lo[c]
     return LeeBounds(
-        lower=float(lower),
-        upper=float(upper),
+        lower=float(difference(w_lo)),
+        upper=float(difference(w_hi)),
         trim_share=float(p),
-        obs_rate_ratio=float(q_more / q_less),
+        obs_rate_ratio=float(max(q_t, q_c) / min(q_t, q_c)),
         trimmed_arm=trimmed_arm,
         obs_rate_treatment=float(q_t),
         obs_rate_control=float(q_c),
-        n_treatment_observed=int(y_t.size),
-        n_control_observed=int(y_c.size),
+        n_treatment_observed=int(t.sum()),
+        n_control_observed=int(c.sum()),
+        n_trimmed=float(n_more - more_weights.sum()),
+        trimming=trimming,
     )
+
+
+def _weighted_block_ols(y, t, blocks, w):
+    """(estimate, HC1 se, t-based p) of the treatment: WLS on treatment and block dummies.
+
+    ``w`` are frequency weights (1, or a fraction for a unit cut in part at a
+    Lee cut point): HC1 sandwich :math:`(X'WX)^{-1} X' W \\hat E^2 X (X'WX)^{-1}
+    \\cdot n / (n - k)` with :math:`n = \\sum w`, t reference on :math:`n - k`
+    df. With 0/1 weights this is :func:`coachbook.rct.itt` (OLS, HC1) on the
+    units of weight 1.
+    """
+    from scipy import stats
+
+    from .synth.mqi_outcomes import _dummies, _independent
+
+    keep = w > 0
+    y, t, w = y[keep], t[keep], w[keep]
+    cols = [np.ones(len(y)), t]
+    if blocks is not None:
+        cols.append(_dummies(blocks[keep]))
+    x = _independent(np.column_stack(cols))
+    bread = np.linalg.pinv(x.T @ (x * w[:, None]))
+    beta = bread @ (x.T @ (w * y))
+    resid = y - x @ beta
+    n, k = float(w.sum()), x.shape[1]
+    meat = (x * (w * resid ** 2)[:, None]).T @ x
+    cov = bread @ meat @ bread * n / (n - k)
+    est, se = float(beta[1]), float(np.sqrt(cov[1, 1]))
+    return est, se, float(2 * stats.t.sf(abs(est / se), n - k))
+
+
+def _weighted_random_intercept(y, t, blocks, groups, w):
+    """(estimate, se, normal p) of the treatment in a random-intercept model, REML.
+
+    The model of :func:`coachbook.synth.mqi_outcomes.fit_random_intercept`
+    (treatment and block dummies, a random intercept per group) with group
+    frequency weights ``w`` (constant within a group): each group's
+    contribution to the restricted likelihood is multiplied by its weight,
+
+    .. math:: \\tfrac12 \\big[(N_w - p) \\log RSS_w + \\textstyle\\sum_j w_j
+              \\log(1 + n_j \\gamma) + \\log\\det A_w\\big],
+
+    with :math:`N_w = \\sum_j w_j n_j` and the weighted cross-products
+    :math:`A_w = \\sum_j w_j X_j' (I + \\gamma J)^{-1} X_j`. With 0/1 weights
+    it is the unweighted fit to the groups of weight 1. The optimum is found
+    and polished to machine precision as in :class:`~coachbook.synth.mqi_outcomes._RIDesign`.
+    """
+    from scipy import linalg, optimize, stats
+
+    from .synth.mqi_outcomes import _dummies, _independent, _polish_root
+
+    keep = w > 0
+    y, t, w, groups = y[keep], t[keep], w[keep], groups[keep]
+    cols = [np.ones(len(y)), t]
+    if blocks is not None:
+        cols.append(_dummies(blocks[keep]))
+    x = _independent(np.column_stack(cols))
+    codes, _ = pd.factorize(pd.Series(groups))
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    n_j = np.diff(np.r_[starts, len(codes)]).astype(float)
+    w_j = w[order][starts]
+    xbar = np.add.reduceat(x[order], starts, axis=0) / n_j[:, None]
+    ybar = np.add.reduceat(y[order], starts) / n_j
+    xw = x * w[:, None]
+    xtx, xty, yty = x.T @ xw, xw.T @ y, float(y @ (w * y))
+    dof = float(np.sum(w_j * n_j)) - x.shape[1]
+
+    def pieces(gamma):
+        shrink = w_j * n_j ** 2 * gamma / (1.0 + n_j * gamma)
+        a = xtx - (xbar * shrink[:, None]).T @ xbar
+        b = xty - xbar.T @ (shrink * ybar)
+        chol = np.linalg.cholesky(a)
+        half = np.linalg.solve(chol, b)
+        rss = yty - float(np.sum(shrink * ybar ** 2)) - float(half @ half)
+        return a, b, chol, rss
+
+    def criterion(gamma):
+        _, _, chol, rss = pieces(gamma)
+        logdet = 2.0 * float(np.sum(np.log(np.diag(chol))))
+        return 0.5 * (dof * np.log(rss) + float(np.sum(w_j * np.log1p(n_j * gamma))) + logdet)
+
+    def score(gamma):
+        a, b, _, rss = pieces(gamma)
+        dw = w_j * n_j ** 2 / (1.0 + n_j * gamma) ** 2
+        a_inv = np.linalg.inv(a)
+        resid = ybar - xbar @ (a_inv @ b)
+        d_rss = -float(np.sum(dw * resid ** 2))
+        d_logdet = -float(np.sum(a_inv * ((xbar * dw[:, None]).T @ xbar)))
+        return 0.5 * (dof * d_rss / rss + float(np.sum(w_j * n_j / (1.0 + n_j * gamma)))
+                      + d_logdet)
+
+    lo, hi = -16.0, 6.0
+    res = optimize.minimize_scalar(lambda lg: criterion(np.exp(lg)), bounds=(lo, hi),
+                                   method="bounded", options={"xatol": 1e-7})
+    lg, interior = _polish_root(lambda v: score(np.exp(v)), float(res.x), lo, hi)
+    gamma = float(np.exp(lg))
+    if not interior and lg < lo + 0.5 and score(0.0) >= 0:
+        gamma = 0.0
+    elif criterion(0.0) < criterion(gamma):
+        gamma = 0.0
+    a, b, _, rss = pieces(gamma)
+    a_inv = linalg.inv(a)
+    beta = a_inv @ b
+    est, se = float(beta[1]), float(np.sqrt(rss / dof * a_inv[1, 1]))
+    return est, se, float(2 * stats.norm.sf(abs(est / se)))
+
+
+def lee_bounds_fe(
+    data: pd.DataFrame,
+    outcome: str,
+    roster: pd.DataFrame,
+    multilevel: bool = False,
+    treatment: str = "treatment",
+    block: str | None = "block",
+    cluster: str = "teacher_id",
+    trimming: str = "sharp",
+) -> LeeFE:
+    """Lee (2009) bounds around the unconditional model, as Kraft and Hill compute them.
+
+    The trimming share is Lee's ``p = (q_more - q_less) / q_more`` with ``q``
+    the share of each arm's *randomized* units (all rows of ``roster``) that
+    have the outcome. In the arm observed more often (treatment, in the
+    follow-up year of the MQI trial) the units with the highest outcomes (a
+    unit's mean over its rows, e.g. a teacher's mean over her students) are
+    removed for the lower bound and those with the lowest for the upper bound,
+    by :func:`lee_trimming_weights`: with ``trimming="sharp"`` exactly the
+    share *p*, the unit(s) at the cut point entering with the fraction kept as
+    a frequency weight. The unconditional model is then re-estimated on what
+    is left: weighted OLS with block fixed effects and HC1 standard errors for
+    unit-level outcomes (``multilevel=False``; ``data`` one row per unit; with
+    0/1 weights this is :func:`coachbook.rct.itt`), the random-intercept
+    model (REML) with block fixed effects for outcomes measured below the unit
+    (``multilevel=True``; ``data`` one row per student, the random intercept
+    per ``cluster``). Without blocks and for unit-level outcomes the bounds
+    equal :func:`lee_bounds`.
+
+    Parameters
+    ----------
+    data : DataFrame
+        ``cluster``, ``outcome``, ``treatment`` and ``block``; rows with a
+        missing outcome are ignored.
+    outcome : str
+        Numeric outcome.
+    roster : DataFrame
+        One row per randomized unit (``cluster`` and ``treatment``), those
+        without the outcome included: it defines the observation rates.
+    multilevel : bool
+        Rows of ``data`` are nested in units (students in teachers).
+    treatment, block : str
+        0/1 assignment and randomization-block columns (``block=None``: no
+        fixed effects). Every block of the roster needs both arms.
+    cluster : str
+        Column of the randomized unit's id, in ``data`` and ``roster``: the
+        unit that is trimmed and, with ``multilevel=True``, the group of the
+        random intercept (``"teacher_id"`` in the MQI trial).
+    trimming : {"sharp", "quantile"}
+        See :func:`lee_trimming_weights`; ``"quantile"`` removes whole units
+        (the convention of the generator's calibration).
+
+    Returns
+    -------
+    LeeFE
+
+    Raises
+    ------
+    ValueError
+        Missing columns; treatment not 0/1 or numbers stored as text; a
+        roster without both arms, with repeated or missing unit ids, or a
+        block with one arm only; rows of ``data`` whose unit is not in the
+        roster or whose treatment differs from it; several rows per unit with
+        ``multilevel=False``; no unit of an arm observed.
+    """
+    _check_trimming(trimming)
+    blocks = [block] if block is not None else []
+    require_columns(data, [cluster, outcome, treatment, *blocks])
+    require_columns(roster, [cluster, treatment], what="roster")
+    _require_not_text(data, [outcome, treatment])
+    _require_not_text(roster, [treatment], what="roster")
+    require_numeric(data, [outcome])
+    units = roster[cluster]
+    if units.isna().any():
+        raise ValueError(f"roster column {cluster!r} has missing unit ids; every randomized unit "
+                         "needs one.")
+    if units.duplicated().any():
+        raise ValueError(
+            f"roster has repeated {cluster!r} ids (e.g. {units[units.duplicated()].iloc[0]!r}); "
+            "it must list each randomized unit once."
+        )
+    arm = _binary_column(roster, treatment, "treatment")
+    if set(arm) != {0, 1}:
+        raise ValueError(f"treatment column {treatment!r} of the roster must contain both arms "
+                         "(0 and 1).")
+    if block is not None:
+        design = roster if block in roster.columns else data.drop_duplicates(cluster)
+        if design[block].isna().any():
+            raise ValueError(
+                f"block column {block!r} has missing values; every unit needs its block."
+            )
+        require_both_arms(design, treatment, by=block)
+    if data[cluster].isna().any():
+        raise ValueError(f"column {cluster!r} of data has missing unit ids.")
+    unknown = ~data[cluster].isin(units)
+    if unknown.any():
+        raise ValueError(
+            f"{int(unknown.sum())} row(s) of data belong to units not in the roster "
+            f"(e.g. {data.loc[unknown, cluster].iloc[0]!r}); pass the roster of every "
+            "randomized unit."
+        )
+    if not multilevel and data[cluster].duplicated().any():
+        raise ValueError(
+            f"data has several rows per {cluster!r}; pass one row per unit, or "
+            "multilevel=True for outcomes measured within units (students within teachers)."
+        )
+    roster_arm = pd.Series(arm, index=units.to_numpy())
+    data_arm = _binary_column(data, treatment, "treatment")
+    if (data_arm != roster_arm.reindex(data[cluster].to_numpy()).to_numpy()).any():
+        raise ValueError(f"treatment in data differs from the roster's for some {cluster!r}; "
+                         "merge assignment from the roster.")
+    d = data[data[outcome].notna()]
+    if d.empty:
+        raise ValueError(f"no row has {outcome!r} observed; nothing to bound.")
+    y = d[outcome].to_numpy(dtype=float)
+    _require_finite(y, outcome)
+    unit = d.groupby(cluster, sort=True)[outcome].mean()
+    seen = roster_arm.index.isin(unit.index)
+    q_t, q_c = seen[arm == 1].mean(), seen[arm == 0].mean()
+    for q, name in [(q_t, "treatment"), (q_c, "control")]:
+        if q == 0:
+            raise ValueError(f"no unit of the {name} arm has {outcome!r} observed; there is "
+                             "nothing to compare, so the effect cannot be bounded.")
+    p, trimmed_arm = _trim_share(q_t, q_c)
+    unit_arm = roster_arm.reindex(unit.index).to_numpy()
+    w_lo, w_hi = _bound_weights(unit.to_numpy(dtype=float), unit_arm, p, trimmed_arm, trimming)
+    rows = d[cluster].to_numpy()
+    t = d[treatment].to_numpy(dtype=float)
+    block_values = d[block].to_numpy() if block is not None else None
+    out = []
+    for w in (w_lo, w_hi):
+        row_w = pd.Series(w, index=unit.index).reindex(rows).to_numpy()
+        if multilevel:
+            out.append(_weighted_random_intercept(y, t, block_values, rows, row_w))
+        else:
+            out.append(_weighted_block_ols(y, t, block_values, row_w))
+    inside = unit_arm == (1 if trimmed_arm == "treatment" else 0)
+    n_trimmed = 0.0 if trimmed_arm == "neither" else float(inside.sum() - w_lo[inside].sum())
+    return LeeFE(lower=out[0][0], upper=out[1][0], se_lower=out[0][1], se_upper=out[1][1],
+                 p_lower=out[0][2], p_upper=out[1][2], trim_share=float(p),
+                 trimmed_arm=trimmed_arm, n_trimmed=n_trimmed, trimming=trimming)
 
 
 # --------------------------------------------------------------------------

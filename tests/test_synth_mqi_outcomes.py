@@ -8,14 +8,12 @@ deterministic.
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from coachbook import data, published
-from coachbook.synth import SEED, write_csv
+from coachbook.synth import write_csv
 from coachbook.synth import mqi_outcomes as mo
 
 PAPER = "kraft_hill_2019"
@@ -39,19 +37,10 @@ def numbers() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def timing() -> dict:
-    return {}
-
-
-@pytest.fixture(scope="module")
-def estimates(files, teachers, numbers, timing) -> pd.DataFrame:
-    start = time.perf_counter()
+def estimates(files, teachers, numbers) -> pd.DataFrame:
     t5 = mo.table5_estimates(files, teachers)
     t6 = mo.table6_estimates(files, teachers)
-    timing["table5_6"] = time.perf_counter() - start
-    start = time.perf_counter()
     t7 = mo.table7_estimates(files, teachers)
-    timing["table7"] = time.perf_counter() - start
     est = pd.concat([t5, t6, t7], ignore_index=True)
     merged = est.merge(numbers[KEYS + ["estimate", "se", "stars"]], on=KEYS, how="left",
                        suffixes=("", "_pub"), validate="one_to_one")
@@ -249,9 +238,105 @@ def test_lee_bounds_fe_without_blocks_equals_attrition_lee_bounds(files, teacher
     assert ours.trimmed_arm == "treatment"
 
 
-def test_table7_estimator_is_fast(estimates, timing):
-    # 4 cells x 20 imputations, unconditional fits and Lee bounds
-    assert timing["table7"] < 20, timing
+def test_lee_bounds_are_sharp_and_the_calibration_twin_trims_whole_teachers(files, teachers):
+    """Tables 6-7 report sharp bounds (58 observed treated, p = .184: 10.69 teachers
+    trimmed, the 48th from the bottom at weight .31); the generator's fast twin, which
+    the MQI files were calibrated on, trims whole teachers (11), as trimming="quantile"."""
+    scores = mo.teacher_mqi_scores(files["mqi/mqi_segments"])
+    t = mo._prepare_teachers(teachers)
+    d = t[["teacher_id", "treatment", "block"]].merge(scores, on="teacher_id", how="left")
+    d["richness"] = mo.standardize_by_control(d["richness"], d["treatment"])
+    sharp = mo.lee_bounds_fe(d, "richness", teachers)
+    whole = mo.lee_bounds_fe(d, "richness", teachers, trimming="quantile")
+    assert sharp.n_trimmed == pytest.approx(sharp.trim_share * 58) and whole.n_trimmed == 11
+    t6 = mo.table6_estimates(files, teachers).set_index(["row", "column"])["estimate"]
+    assert t6[("MQI Richness", mo.LOWER)] == pytest.approx(sharp.lower, abs=1e-12)
+    assert t6[("MQI Richness", mo.UPPER)] == pytest.approx(sharp.upper, abs=1e-12)
+    smp = mo._sample(t, t["observed_mqi_y2"] == 1)
+    z = d["richness"].to_numpy()[smp.idx]
+    twin = mo._lee_teacher(z, smp.treat, smp.design_u, mo._observed_rates(t, "observed_mqi_y2"))
+    assert twin == pytest.approx([whole.lower, whole.upper], abs=1e-10)
+
+
+def test_table7_estimator_returns_every_cell(estimates):
+    # 4 cells (x 20 imputations): n students, n teachers, both models; Lee bounds in year 2
+    t7 = estimates[estimates["table"] == "Table 7"]
+    assert len(t7) == 4 * 4 + 2 * 2
+    models = t7[t7["column"].isin(["Unconditional", "Controls"])]
+    assert models[["estimate", "se", "p"]].notna().all().all()
+    assert (models["se"] > 0).all()
+
+
+# ---------------------------------------------------------------------------
+# The REML optimum is polished to machine precision (no dependence on the BLAS kernel)
+# ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def survey_design(files, teachers):
+    """Year-2 Ambitious Instruction with the controls: students in 102 teachers."""
+    controls = mo.teacher_controls()
+    survey = files["mqi/student_survey"]
+    year2 = survey[survey["year"] == 2]
+    d = year2[["teacher_id"]].assign(y=mo.ambitious_scale(year2))
+    d = d.merge(teachers[["teacher_id", "treatment", "block", *controls]], on="teacher_id")
+    x = np.column_stack([np.ones(len(d)), d[["treatment", *controls]].to_numpy(float),
+                         pd.get_dummies(d["block"], drop_first=True).to_numpy(float)])
+    return d["y"].to_numpy(), x, d["teacher_id"].to_numpy()
+
+
+def test_polished_reml_is_a_root_of_the_derivative_and_matches_statsmodels(survey_design):
+    import statsmodels.api as sm
+    from statsmodels.regression.mixed_linear_model import MixedLMParams
+
+    y, x, groups = survey_design
+    design = mo._RIDesign(x, groups)
+    fit = design.fit(y)
+    gamma = fit.tau / fit.sigma2
+    assert gamma > 0
+    # the analytic derivative vanishes (its terms are of order N = 2,591)
+    assert abs(design.score(y, gamma)) < 1e-9
+    # Brent's value-based answer alone is about 1e-7 away, where the score is not zero
+    rough = design.fit(y, polish=False)
+    assert abs(design.score(y, rough.tau / rough.sigma2)) > 1e3 * abs(design.score(y, gamma))
+    # an independent optimizer, converged tightly, lands on the same point
+    model = sm.MixedLM(y, x, groups=groups)
+    ref = model.fit(reml=True, method=["bfgs"], gtol=1e-10, maxiter=500)
+    # ... and statsmodels' own REML score (profiled over the fixed effects) vanishes at ours
+    at = MixedLMParams.from_components(fe_params=np.zeros(x.shape[1]),
+                                       cov_re=np.array([[gamma]]))
+    assert abs(float(model.score(at, profile_fe=True)[0])) < 1e-8
+    assert fit.tau == pytest.approx(float(np.asarray(ref.cov_re)[0, 0]), rel=1e-6)
+    assert fit.sigma2 == pytest.approx(float(ref.scale), rel=1e-6)
+    np.testing.assert_allclose(fit.coef, np.asarray(ref.fe_params), rtol=1e-6, atol=1e-9)
+
+
+def test_random_intercept_standard_errors_equal_dense_gls():
+    rng = np.random.default_rng(11)
+    groups = np.repeat(np.arange(25), rng.integers(2, 9, 25))
+    n = len(groups)
+    x = np.column_stack([np.ones(n), rng.standard_normal(n), rng.integers(0, 2, n)])
+    y = x @ [0.5, 0.3, -0.2] + rng.normal(0, 0.7, 25)[groups] + rng.standard_normal(n)
+    fit = mo.fit_random_intercept(y, x, groups)
+    z = (groups[:, None] == np.arange(25)).astype(float)
+    v_inv = np.linalg.inv(np.eye(n) * fit.sigma2 + fit.tau * z @ z.T)
+    cov = np.linalg.inv(x.T @ v_inv @ x)
+    np.testing.assert_allclose(fit.cov, cov, rtol=1e-10)
+    np.testing.assert_allclose(fit.coef, cov @ x.T @ v_inv @ y, rtol=1e-10)
+
+
+def test_random_intercept_keeps_the_gamma_zero_boundary():
+    """Group means that vary less than chance: the REML optimum is tau = 0 exactly."""
+    rng = np.random.default_rng(5)
+    groups = np.repeat(np.arange(40), 5)
+    e = rng.standard_normal((40, 5))
+    y = (e - 0.9 * e.mean(axis=1, keepdims=True)).ravel() + 0.1 * rng.standard_normal(200)
+    x = np.column_stack([np.ones(200), rng.standard_normal(200)])
+    design = mo._RIDesign(x, groups)
+    assert design.score(y, 0.0) > 0          # the criterion rises from gamma = 0
+    fit = design.fit(y)
+    assert fit.tau == 0.0
+    ols = np.linalg.lstsq(x, y, rcond=None)
+    assert fit.sigma2 == pytest.approx(float(ols[1][0]) / (200 - 2), rel=1e-12)
+    np.testing.assert_allclose(fit.coef, ols[0], rtol=1e-10)
 
 
 # ---------------------------------------------------------------------------
@@ -275,11 +360,9 @@ def test_floats_have_at_most_four_decimals(files):
             assert np.allclose(values, np.round(values, 4), atol=1e-12, rtol=0), (name, col)
 
 
-def test_regeneration_is_deterministic_and_matches_the_bundled_files(tmp_path):
-    from coachbook.synth.mqi_roster import generate_roster
-    roster = generate_roster(SEED)["mqi/teachers"]
-    first = mo.generate_outcomes(SEED, roster)
-    second = mo.generate_outcomes(SEED, roster)
+def test_regeneration_is_deterministic_and_matches_the_bundled_files(tmp_path, synthetic, regenerated):
+    # Two generations of this session (tests/conftest.py): generate_all() and write_all().
+    first, second = synthetic, regenerated.frames
     for name in FILES:
         pd.testing.assert_frame_equal(first[name], second[name])
         path = tmp_path / f"{name}.csv"

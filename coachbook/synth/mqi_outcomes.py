@@ -99,8 +99,11 @@ imputations); the tests run the real ones.
   control share of Mid/High segments, the segment-level LPM effect, the
   reliability, both estimates, both SEs, the t statistic of the preferred
   estimate and the two Lee bounds (Errors: no segment targets, ``mu`` and
-  ``segment_sd`` fixed). The Lee bounds of Ambitious Instruction and of the
-  test scores are not targeted; they follow from the design.
+  ``segment_sd`` fixed). The Lee bounds targeted are trimmed by whole
+  teachers (``trimming="quantile"``), the rule the bundled files were
+  calibrated with; the estimators report the sharp bounds, which cut the
+  teacher at the cut point in part. The Lee bounds of Ambitious Instruction
+  and of the test scores are not targeted; they follow from the design.
 
 The solver (:func:`_solve`, Levenberg-Marquardt on finite differences, run in
 stages and from several starts by :func:`_staged_solve`) rounds every
@@ -124,9 +127,11 @@ a few ms a fit). Table 7's preferred model uses 20 imputations of the
 missing prior scores (:func:`impute_priors`, Bayesian multivariate-normal
 regression draws on demographics, grade and school) pooled by Rubin's rules
 with Barnard-Rubin degrees of freedom; the four cells take well under a
-second. Lee bounds follow the paper (:func:`lee_bounds_fe`): trim the arm
-observed more often, then re-estimate the unconditional model with block
-fixed effects.
+second. Lee bounds follow the paper (:func:`lee_bounds_fe`, from
+:mod:`coachbook.attrition`): trim the arm observed more often, then
+re-estimate the unconditional model with block fixed effects; the trimming
+is sharp, the teacher at the cut point entering with the fraction kept as a
+weight.
 
 All randomness comes from ``numpy.random.default_rng([seed, k])`` with a
 fixed key ``k`` per file; floats are rounded to 4 decimals; rows are sorted
@@ -149,6 +154,8 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, stats
 
+# re-exported: the Lee bounds of Tables 6-7 (one implementation, in coachbook.attrition)
+from ..attrition import LeeFE, lee_bounds_fe  # noqa: F401
 from . import FileSpec, Variable
 
 __all__ = [
@@ -881,10 +888,17 @@ _MQI_ERRORS_FIXED = (-0.05, 0.5)   # errors: mu and segment SD are not calibrate
 
 
 def _lee_teacher(z, treat, design_u, rates):
-    """Lee bounds of a teacher-level outcome around the block-FE model (fast twin)."""
-    unit = pd.Series(z)
-    keep_lo, keep_hi, _, _ = _lee_keep(unit, pd.Series(treat), rates)
-    return [_ols(z[k], design_u[k])[0] for k in (keep_lo.to_numpy(), keep_hi.to_numpy())]
+    """Lee bounds of a teacher-level outcome around the block-FE model (fast twin).
+
+    Trims with :func:`coachbook.attrition.lee_trimming_weights`, but with the
+    whole-teacher rule (``trimming="quantile"``) the bundled files were
+    calibrated with, not the sharp rule of :func:`lee_bounds_fe`: calibrating
+    on the sharp bounds would change the generated files.
+    """
+    from ..attrition import _bound_weights, _trim_share
+    p, arm = _trim_share(*rates)
+    weights = _bound_weights(z, treat, p, arm, "quantile")
+    return [_ols(z[w > 0], design_u[w > 0])[0] for w in weights]
 
 
 def _orthogonal(r: np.ndarray, theta: np.ndarray, among: np.ndarray) -> np.ndarray:
@@ -1450,89 +1464,9 @@ def impute_priors(students: pd.DataFrame, teachers: pd.DataFrame, m: int = IMPUT
 
 
 # ---------------------------------------------------------------------------
-# Lee (2009) bounds as the paper applies them
+# The unconditional model; the Lee (2009) bounds around it, as the paper applies
+# them, are coachbook.attrition.lee_bounds_fe (re-exported above), sharp trimming
 # ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class LeeFE:
-    """Lee bounds re-estimated with the unconditional model (block fixed effects).
-
-    ``lower``/``upper`` and their standard errors come from refitting the
-    model after trimming; ``trim_share`` is Lee's ``p``, ``trimmed_arm`` the
-    arm trimmed and ``n_trimmed`` how many of its units were dropped.
-    """
-
-    lower: float
-    upper: float
-    se_lower: float
-    se_upper: float
-    p_lower: float
-    p_upper: float
-    trim_share: float
-    trimmed_arm: str
-    n_trimmed: int
-
-
-def _lee_keep(values: pd.Series, treat: pd.Series, observed_rate: tuple[float, float]):
-    """Units kept for the lower and the upper bound (lee_bounds' trimming convention)."""
-    q_t, q_c = observed_rate
-    more = "treatment" if q_t >= q_c else "control"
-    p = (max(q_t, q_c) - min(q_t, q_c)) / max(q_t, q_c)
-    arm = treat == (1 if more == "treatment" else 0)
-    y = values[arm].to_numpy()
-    top, bottom = np.quantile(y, 1 - p), np.quantile(y, p)
-    drop_top = values.index[arm & (values > top)]
-    drop_bottom = values.index[arm & (values < bottom)]
-    if more == "treatment":   # trimming treated top -> lower bound
-        return values.index.difference(drop_top), values.index.difference(drop_bottom), p, more
-    return values.index.difference(drop_bottom), values.index.difference(drop_top), p, more
-
-
-def lee_bounds_fe(data: pd.DataFrame, outcome: str, teachers: pd.DataFrame,
-                  multilevel: bool = False, treatment: str = "treatment",
-                  block: str | None = "block") -> LeeFE:
-    """Lee (2009) bounds around the unconditional model, as Kraft and Hill compute them.
-
-    The trimming share is Lee's ``p = (q_more - q_less) / q_more`` with ``q``
-    the share of each arm's *randomized* teachers (all rows of ``teachers``)
-    that have the outcome. In the arm observed more often (treatment, in the
-    follow-up year) the teachers with the highest outcomes (a teacher's mean
-    over students, for student outcomes) are removed for the lower bound and
-    those with the lowest for the upper bound, with
-    :func:`coachbook.attrition.lee_bounds`' convention (keep ``y <= Q(1-p)``,
-    resp. ``y >= Q(p)``, numpy's linear quantiles). The unconditional model is
-    then re-estimated on what is left: OLS with block fixed effects and HC1
-    standard errors for teacher outcomes (``multilevel=False``; ``data`` one
-    row per teacher), the random-intercept model with block fixed effects for
-    student outcomes (``multilevel=True``; ``data`` one row per student).
-    Without blocks and for teacher outcomes the bounds equal
-    :func:`coachbook.attrition.lee_bounds`.
-
-    ``data`` needs ``teacher_id``, ``outcome``, ``treatment`` and ``block``;
-    rows with a missing outcome are ignored.
-    """
-    d = data[data[outcome].notna()]
-    if d.empty:
-        raise ValueError(f"no row has {outcome!r} observed; nothing to bound.")
-    unit = d.groupby("teacher_id")[outcome].mean()
-    treat = d.groupby("teacher_id")[treatment].first()
-    roster = teachers.set_index("teacher_id")[treatment]
-    seen = roster.index.isin(unit.index)
-    q_t, q_c = seen[roster.to_numpy() == 1].mean(), seen[roster.to_numpy() == 0].mean()
-    keep_lo, keep_hi, p, arm = _lee_keep(unit, treat, (q_t, q_c))
-    out = []
-    for keep in (keep_lo, keep_hi):
-        if multilevel:
-            sub = d[d["teacher_id"].isin(keep)]
-        else:  # keep every randomized row (rct.itt checks the design on them), trimmed = NaN
-            sub = data.copy()
-            sub.loc[~sub["teacher_id"].isin(keep), outcome] = np.nan
-        out.append(_unconditional(sub, outcome, multilevel, treatment, block))
-    n_trimmed = len(unit) - len(keep_lo)
-    return LeeFE(lower=out[0][0], upper=out[1][0], se_lower=out[0][1], se_upper=out[1][1],
-                 p_lower=out[0][2], p_upper=out[1][2], trim_share=float(p), trimmed_arm=arm,
-                 n_trimmed=int(n_trimmed))
-
-
 def _unconditional(d, outcome, multilevel, treatment="treatment", block="block", controls=()):
     """(estimate, se, p) of the treatment: block FE (+ controls), OLS-HC1 or random intercept."""
     if not multilevel:
