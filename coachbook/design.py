@@ -28,7 +28,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._validate import require_binary, require_both_arms, require_columns, require_numeric
+from ._validate import (
+    require_binary,
+    require_both_arms,
+    require_columns,
+    require_distinct,
+    require_finite,
+    require_names,
+    require_number,
+    require_numeric,
+    require_seed,
+)
 from .rct import _block_codes, _draw_assignments
 
 __all__ = ["RandomizationBalanceTest", "randomization_balance_test", "NetCost", "net_cost"]
@@ -156,25 +166,28 @@ def randomization_balance_test(
         a block with one arm, collinear covariates, an unsupported
         ``cov_type`` or too few draws.
     """
-    covariates = list(covariates)
+    covariates = require_names("covariates", covariates)
     if not covariates:
         raise ValueError("randomization_balance_test needs at least one covariate.")
     require_columns(data, [treatment, block, *covariates])
-    require_numeric(data, covariates)
+    require_distinct({"the treatment": treatment, "the block": block, "a covariate": covariates})
+    require_numeric(data, covariates, role="covariate")
+    require_finite(data, covariates, role="covariate")
     if cov_type not in ("HC1", "nonrobust"):
         raise ValueError(
             f"cov_type must be 'HC1' or 'nonrobust', got {cov_type!r}; HC2 and HC3 depend on "
             "leverages of the full design and are not available in the vectorized form."
         )
-    if not isinstance(n_draws, (int, np.integer)) or n_draws < 100:
+    if not isinstance(n_draws, (int, np.integer)) or isinstance(n_draws, bool) or n_draws < 100:
         raise ValueError(f"n_draws must be an integer of at least 100, got {n_draws!r}.")
+    seed = require_seed(seed)
     missing = [c for c in [treatment, block, *covariates] if data[c].isna().any()]
     if missing:
         raise ValueError(
             f"column(s) {missing} have missing values; every re-randomization must use the same "
             "units, so drop or impute them first."
         )
-    observed = require_binary(data[treatment], f"treatment column {treatment!r}").astype(float)
+    observed = require_binary(data, treatment, role="treatment").astype(float)
     require_both_arms(data, treatment, by=block)
 
     codes, sizes = _block_codes(data, block)
@@ -264,10 +277,7 @@ class NetCost:
 
 
 def _money(value, name: str, positive: bool) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number (dollars), got {value!r}.") from None
+    x = require_number(name, value, finite=False, allow_nan=True, unit="dollars")
     if not np.isfinite(x) or (x <= 0 if positive else x < 0):
         rule = "positive" if positive else "zero or positive"
         raise ValueError(f"{name} must be {rule} and finite, got {value!r}.")
@@ -346,10 +356,7 @@ def net_cost(
             "(a count, e.g. 7)."
         )
     if retention_effect is not None:
-        try:
-            effect = float(retention_effect)
-        except (TypeError, ValueError):
-            raise ValueError(f"retention_effect must be a number, got {retention_effect!r}.") from None
+        effect = require_number("retention_effect", retention_effect, allow_nan=True)
         if not -1 <= effect <= 1:
             raise ValueError(
                 f"retention_effect is a difference in probabilities and must lie in [-1, 1], "
@@ -357,10 +364,8 @@ def net_cost(
             )
         retained = effect * n
     else:
-        try:
-            retained = float(teachers_retained)
-        except (TypeError, ValueError):
-            raise ValueError(f"teachers_retained must be a number, got {teachers_retained!r}.") from None
+        retained = require_number("teachers_retained", teachers_retained, finite=False,
+                                  allow_nan=True)
         if not 0 <= retained <= n:
             raise ValueError(
                 f"teachers_retained must lie between 0 and n_teachers ({n:g}), got {retained}."

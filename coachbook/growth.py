@@ -24,7 +24,23 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from coachbook._validate import require_columns, require_numeric
+from coachbook._validate import (
+    _check_finite,
+    _is_text,
+    _parses_as_number,
+    numeric_values,
+    require_bool,
+    require_columns,
+    require_complete,
+    require_distinct,
+    require_finite,
+    require_int,
+    require_names,
+    require_no_numeric_text,
+    require_number,
+    require_numeric,
+    require_positive_finite,
+)
 from coachbook.multilevel import MixedFit, fit_mixed
 
 __all__ = ["code_time_linear", "code_time_piecewise", "code_time_polynomial",
@@ -37,8 +53,27 @@ __all__ = ["code_time_linear", "code_time_piecewise", "code_time_polynomial",
 # Coding time
 # --------------------------------------------------------------------------
 def _as_series(values, name) -> pd.Series:
+    if isinstance(values, pd.DataFrame) and values.shape[1] == 1:
+        values = values.iloc[:, 0]
+    if not isinstance(values, pd.Series):
+        if _is_text(values) or np.ndim(values) != 1:
+            shown = f"shape {np.shape(values)}" if np.ndim(values) > 1 else repr(values)
+            raise ValueError(f"{name} must be a one-dimensional sequence (one value per row), "
+                             f"got {shown}.")
     s = values.copy() if isinstance(values, pd.Series) else pd.Series(np.asarray(values))
+    if s.empty:
+        raise ValueError(f"{name} is empty; pass one value per row.")
     return s.rename(name)
+
+
+def _times(values, name: str) -> pd.Series:
+    """Numeric, finite, non-missing times as a float Series (index kept)."""
+    s = _as_series(values, name)
+    if pd.api.types.is_bool_dtype(s):
+        raise ValueError(f"{name} must be numbers (e.g. years since the start), got True/False.")
+    arr = numeric_values(s, name)
+    _check_finite(arr, name, allow_nan=False)
+    return pd.Series(arr, index=s.index, name=name)
 
 
 def code_time_linear(cycle, cycle_to_years, origin=0.0) -> pd.Series:
@@ -63,18 +98,28 @@ def code_time_linear(cycle, cycle_to_years, origin=0.0) -> pd.Series:
     -------
     Series ``time`` (float), aligned with ``cycle``.
     """
-    s = _as_series(cycle, "time")
+    s = _as_series(cycle, "cycle").rename("time")
+    origin = require_number("origin", origin)
     if isinstance(cycle_to_years, Mapping):
         unknown = sorted(map(str, set(s.dropna()) - set(cycle_to_years)))
         if unknown or s.isna().any():
             raise ValueError(f"cycle values {unknown[:5] or ['NaN']} are not in cycle_to_years "
                              f"(keys {list(cycle_to_years)[:8]}); add them to the mapping.")
+        for key, value in cycle_to_years.items():
+            require_number(f"cycle_to_years[{key!r}] (years)", value)
         years = s.map(cycle_to_years).astype(float)
     else:
+        if pd.api.types.is_bool_dtype(s):
+            raise ValueError("cycle must be numbers or labels, got True/False.")
         if not pd.api.types.is_numeric_dtype(s):
+            if len(s.dropna()) and all(_parses_as_number(v) for v in s.dropna()):
+                raise ValueError("cycle holds numbers stored as text; convert it with "
+                                 "pd.to_numeric(...), or pass a mapping {cycle label: years}.")
             raise ValueError("cycle is not numeric, so cycle_to_years must be a mapping "
                              "{cycle label: years}.")
-        years = s.astype(float) * float(cycle_to_years)
+        per_cycle = require_positive_finite("cycle_to_years (years per cycle)", cycle_to_years)
+        _check_finite(s.to_numpy(dtype=float, na_value=np.nan), "cycle", allow_nan=False)
+        years = s.astype(float) * per_cycle
     return (years - origin).rename("time")
 
 
@@ -90,11 +135,21 @@ def code_time_piecewise(time, breakpoint, coding="increment") -> pd.DataFrame:
     breakpoint)`` and ``rate2 = max(time - breakpoint, 0)``, whose coefficients
     are the two rates themselves. Both codings fit identically.
 
+    ``breakpoint`` must lie strictly between the smallest and the largest
+    time; otherwise one piece has no observations.
+
     Returns
     -------
     DataFrame with columns ``base, increment`` or ``rate1, rate2``.
     """
-    t = _as_series(time, "time").astype(float)
+    t = _times(time, "time")
+    breakpoint = require_number("breakpoint", breakpoint)
+    if not t.min() < breakpoint < t.max():
+        raise ValueError(
+            f"breakpoint {breakpoint:g} must lie strictly inside the observed times "
+            f"({t.min():g} to {t.max():g}); otherwise one piece has no observations and its "
+            "rate cannot be estimated."
+        )
     after = np.maximum(t - breakpoint, 0.0)
     if coding == "increment":
         return pd.DataFrame({"base": t, "increment": after})
@@ -122,12 +177,21 @@ def code_time_polynomial(t, degree=2, center="mean", name="time") -> pd.DataFram
     -------
     DataFrame with columns ``time, time2, ..., time{degree}``.
     """
-    s = _as_series(t, name).astype(float)
-    if int(degree) != degree or degree < 1:
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty string (the column prefix), got {name!r}.")
+    s = _times(t, name)
+    degree = require_int("degree", degree, what="a positive integer")
+    if degree < 1:
         raise ValueError(f"degree must be a positive integer, got {degree}.")
-    c = {"mean": s.mean(), "first": s.min()}.get(center, center) if isinstance(center, str) else center
-    if isinstance(c, str):
-        raise ValueError(f"center must be a number, 'mean' or 'first', got {center!r}.")
+    if isinstance(center, str):
+        c = {"mean": s.mean(), "first": s.min()}.get(center, center)
+        if isinstance(c, str):
+            raise ValueError(f"center must be a number, 'mean' or 'first', got {center!r}.")
+    else:
+        try:
+            c = require_number("center", center)
+        except ValueError:
+            raise ValueError(f"center must be a number, 'mean' or 'first', got {center!r}.") from None
     d = s - c
     return pd.DataFrame({(name if k == 1 else f"{name}{k}"): d**k for k in range(1, int(degree) + 1)})
 
@@ -146,7 +210,10 @@ def person_mean_center(data, column, by) -> pd.DataFrame:
     DataFrame with ``{column}_between`` and ``{column}_within``, same index as ``data``.
     """
     require_columns(data, [column, by])
+    require_distinct({"the variable": column, "the unit (by)": by})
     require_numeric(data, [column])
+    require_finite(data, [column])
+    require_complete(data, [by], "every row must say which unit it belongs to.")
     mean = data.groupby(by, observed=True)[column].transform("mean")
     return pd.DataFrame({f"{column}_between": mean, f"{column}_within": data[column] - mean})
 
@@ -162,6 +229,9 @@ def check_growth_data(data, subject, time) -> None:
     deliberately if that is what you want.
     """
     require_columns(data, [subject, time])
+    require_distinct({"the subject": subject, "the time": time})
+    require_no_numeric_text(data, [time], role="time")
+    require_finite(data, [time], role="time")
     if data[[subject, time]].isna().any().any():
         raise ValueError(f"{subject!r} or {time!r} has missing values; every row needs both.")
     if data.duplicated([subject, time]).any():
@@ -184,6 +254,21 @@ def _mixed_result(fit):
     values: ``fe_params``, ``scale``, ``llf``, ``reml``, ``k_re``, ``k_vc``,
     ``exog_names``, ``nobs``), or a statsmodels result as given."""
     return fit
+
+
+def _fixed_and_sigma2(fit):
+    """Fixed effects (a numeric Series) and level-1 variance of a fitted model, checked."""
+    if not (hasattr(fit, "fe_params") and hasattr(fit, "scale")):
+        raise ValueError(f"fit must be a MixedFit or a statsmodels MixedLMResults, got "
+                         f"{type(fit).__name__}; fit it with fit_mixed(...).")
+    gamma = pd.Series(fit.fe_params)
+    if not pd.api.types.is_numeric_dtype(gamma) or not np.all(np.isfinite(gamma.to_numpy(float))):
+        raise ValueError("the fitted model's fixed effects are not all finite numbers; refit it.")
+    sigma2 = require_number("the fitted model's level-1 variance (scale)", fit.scale)
+    if not sigma2 > 0:
+        raise ValueError(f"the fitted model's level-1 variance is {sigma2:g}; the chi-square "
+                         "test divides by it, so it must be positive. Refit the model.")
+    return gamma, sigma2
 
 
 MIN_CASES = ("more", "at_least")
@@ -274,9 +359,16 @@ def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predic
     DataFrame indexed by coefficient (``Intercept`` and each level-1 predictor)
     with ``chi2, df, p, n_units``.
     """
-    l1, l2 = list(level1_predictors), list(level2_predictors)
+    l1 = require_names("level1_predictors", level1_predictors)
+    l2 = require_names("level2_predictors", level2_predictors)
     require_columns(data, [outcome, group] + l1 + l2)
-    require_numeric(data, [outcome] + l1 + l2)
+    require_distinct({"the outcome": outcome, "the group": group, "a level-1 predictor": l1,
+                      "a level-2 predictor": l2})
+    require_numeric(data, [outcome], role="outcome")
+    require_numeric(data, l1 + l2, role="predictor")
+    require_finite(data, [outcome], role="outcome")
+    require_finite(data, l1 + l2, role="predictor")
+    random_slopes = require_bool("random_slopes", random_slopes)
     if min_cases not in MIN_CASES:
         raise ValueError(f"min_cases must be 'more' or 'at_least', got {min_cases!r}.")
     d = data[[outcome, group] + l1 + l2].dropna()
@@ -290,7 +382,7 @@ def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predic
         re = ("~ " + " + ".join(l1)) if (l1 and random_slopes) else None
         fit = fit_mixed(f"{outcome} ~ {rhs}", d, group, re_formula=re)
     res = _mixed_result(fit)
-    gamma, sigma2 = res.fe_params, float(res.scale)
+    gamma, sigma2 = _fixed_and_sigma2(res)
     absent = [c for c in ["Intercept"] + l1 + l2 if c not in gamma]
     if absent:
         raise ValueError(f"the fitted model has no fixed effect(s) {absent}; fit it with the same "
@@ -314,6 +406,10 @@ def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predic
     for c, vals in rows.items():
         chi2, s_q = float(sum(v for v, _ in vals)), vals[0][1]
         df = len(vals) - s_q - 1
+        if df < 1:
+            raise ValueError(f"only {len(vals)} {group!r} unit(s) have enough data for the "
+                             f"chi-square test of {c!r}, which leaves {df} degrees of freedom; "
+                             f"it needs at least {s_q + 2} usable units.")
         out[c] = {"chi2": chi2, "df": df, "p": stats.chi2.sf(chi2, df), "n_units": len(vals)}
     return pd.DataFrame(out).T.astype({"df": int, "n_units": int})
 
@@ -369,9 +465,14 @@ def hlm3_variance_chisq(data, outcome, level2, level3, level1_predictors=(), fit
     -------
     DataFrame with a row per (level, coefficient): ``chi2, df, p, n_units``.
     """
-    l1 = list(level1_predictors)
+    l1 = require_names("level1_predictors", level1_predictors)
     require_columns(data, [outcome, level2, level3] + l1)
-    require_numeric(data, [outcome] + l1)
+    require_distinct({"the outcome": outcome, "the level-2 id": level2, "the level-3 id": level3,
+                      "a level-1 predictor": l1})
+    require_numeric(data, [outcome], role="outcome")
+    require_numeric(data, l1, role="predictor")
+    require_finite(data, [outcome], role="outcome")
+    require_finite(data, l1, role="predictor")
     if fit is None:
         raise ValueError("pass the fitted three-level model as `fit` (its fixed effects and "
                          "sigma^2 are used), e.g. fit_mixed(..., groups=level3, vc_formula=...).")
@@ -380,13 +481,21 @@ def hlm3_variance_chisq(data, outcome, level2, level3, level1_predictors=(), fit
         raise ValueError(f"some {level2!r} units belong to more than one {level3!r}; a "
                          "three-level model needs each person inside one cluster.")
     res = _mixed_result(fit)
-    gamma, sigma2 = res.fe_params, float(res.scale)
+    gamma, sigma2 = _fixed_and_sigma2(res)
     coefs = ["Intercept"] + l1
     absent = [c for c in coefs if c not in gamma]
     if absent:
         raise ValueError(f"the fitted model has no fixed effect(s) {absent}; fit it with the same "
                          f"level-1 predictors (its fixed effects: {list(gamma.index)}).")
-    tau = {c: float((level2_variances or {}).get(c, 0.0)) for c in coefs}
+    if level2_variances is not None and not isinstance(level2_variances, Mapping):
+        raise ValueError("level2_variances must be a mapping {coefficient: variance}, e.g. "
+                         f"{{'Intercept': 0.2}}; got {level2_variances!r}.")
+    unknown = [k for k in (level2_variances or {}) if k not in coefs]
+    if unknown:
+        raise ValueError(f"level2_variances has key(s) {unknown} that are not coefficients of "
+                         f"the model {coefs}; check the spelling.")
+    tau = {c: require_number(f"level2_variances[{c!r}]", (level2_variances or {}).get(c, 0.0))
+           for c in coefs}
     if any(t < 0 for t in tau.values()):
         raise ValueError("level2_variances must be >= 0.")
     units = _unit_ols(d, outcome, level2, l1, min_cases)
@@ -397,6 +506,10 @@ def hlm3_variance_chisq(data, outcome, level2, level3, level1_predictors=(), fit
     var = sigma2 * np.array([v for _, _, _, v in units])     # J' x Q
     keys, k_idx = np.unique(cluster, return_inverse=True)
     n_k = len(keys)
+    if n_k < 2:
+        raise ValueError(f"the usable {level2!r} units all belong to one {level3!r} cluster; the "
+                         "level-3 test compares clusters, so it needs at least 2. For the level-2 "
+                         "test alone use hlm_variance_chisq(..., group=level2).")
     out = []
     for q, c in enumerate(coefs):
         w2 = 1.0 / var[:, q]
@@ -564,23 +677,49 @@ def fixed_trajectory(fit, times, time_terms, at=None) -> pd.Series:
         fe = fit
     elif isinstance(fit, MixedFit):
         fe = fit.fe_params
-    else:
+    elif hasattr(fit, "fe_params") or (hasattr(fit, "params") and hasattr(fit, "model")):
         res = _mixed_result(fit)
         fe = pd.Series(np.asarray(res.fe_params if hasattr(res, "fe_params") else res.params),
                        index=getattr(res.model, "exog_names", None))
-    t = np.asarray(times, dtype=float)
-    at = dict(at or {})
+    else:
+        raise ValueError(f"fit must be a MixedFit, a statsmodels result or a Series of fixed "
+                         f"effects, got {type(fit).__name__}; for a dict use pd.Series(d).")
+    t = numeric_values(times, "times")
+    _check_finite(t, "times", allow_nan=False)
+    if not isinstance(time_terms, Mapping):
+        raise ValueError("time_terms must be a mapping {fixed-effect name: power or function}, "
+                         f"e.g. {{'time': 1, 'time2': 2}}; got {time_terms!r}.")
+    if at is not None and not isinstance(at, Mapping):
+        raise ValueError(f"at must be a mapping {{fixed-effect name: value}}, got {at!r}.")
+    at = {c: require_number(f"at[{c!r}]", v) for c, v in dict(at or {}).items()}
     missing = [n for n in ["Intercept", *time_terms, *at] if n not in fe.index]
     if missing:
         raise ValueError(f"fixed effect(s) {missing} are not in the model "
                          f"(it has {list(fe.index)[:12]}).")
-    funcs = {m: (f if callable(f) else (lambda x, p=f: x ** p)) for m, f in time_terms.items()}
+    used = [n for n in fe.index if n == "Intercept" or n in time_terms or n in at
+            or any(n in (f"{m}:{c}", f"{c}:{m}") for m in time_terms for c in at)]
+    if not pd.api.types.is_numeric_dtype(fe[used]) and not all(
+            isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+            for v in fe[used]):
+        raise ValueError("the fixed effects must be numbers; convert them with pd.to_numeric(...).")
+    if not np.all(np.isfinite(fe[used].to_numpy(dtype=float))):
+        bad = [n for n in used if not np.isfinite(float(fe[n]))]
+        raise ValueError(f"fixed effect(s) {bad} are not finite; refit the model.")
+    for m, f in time_terms.items():
+        if not callable(f):
+            require_int(f"time_terms[{m!r}] (a power of time)", f, minimum=1,
+                        what="a positive integer power or a function of time")
+    funcs = {m: (f if callable(f) else (lambda x, p=int(f): x ** p)) for m, f in time_terms.items()}
     y = np.full(t.shape, float(fe["Intercept"]))
     y = y + sum(float(fe[c]) * float(v) for c, v in at.items())
     for m, f in funcs.items():
         slope = float(fe[m]) + sum(float(fe.get(f"{m}:{c}", fe.get(f"{c}:{m}", 0.0))) * float(v)
                                    for c, v in at.items())
-        y = y + slope * np.asarray(f(t), dtype=float)
+        term = np.asarray(f(t), dtype=float)
+        if term.shape != t.shape:
+            raise ValueError(f"the function for time term {m!r} returned shape {term.shape} for "
+                             f"{t.size} times; it must return one value per time.")
+        y = y + slope * term
     return pd.Series(y, index=pd.Index(t, name="time"), name="fitted")
 
 
@@ -595,7 +734,9 @@ def pooled_within_sd(data, value, by) -> float:
     (Lakens 2013's d_av). Groups with one value add nothing.
     """
     require_columns(data, [value, by])
+    require_distinct({"the value": value, "the occasion (by)": by})
     require_numeric(data, [value])
+    require_finite(data, [value])
     d = data[[value, by]].dropna()
     g = d.groupby(by, observed=True)[value]
     n, var = g.size(), g.var(ddof=1)

@@ -32,7 +32,19 @@ import pandas as pd
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from coachbook._validate import require_columns, require_dataframe, require_numeric
+from coachbook._validate import (
+    numeric_values,
+    require_columns,
+    require_dataframe,
+    require_distinct,
+    require_finite,
+    require_int,
+    require_names,
+    require_number,
+    require_numeric,
+    require_open_unit,
+    require_seed,
+)
 
 __all__ = ["MixedFit", "fit_mixed", "LogitMixedFit", "fit_logit_random_intercept", "pool_rubin",
            "multiply_impute", "DEFAULT_METHODS"]
@@ -759,7 +771,11 @@ def fit_logit_random_intercept(formula, data, groups, n_points=15) -> LogitMixed
 # --------------------------------------------------------------------------
 def _as_matrix(values, what: str):
     names = list(values.columns) if isinstance(values, pd.DataFrame) else None
-    arr = np.asarray(values, dtype=float)
+    if np.asarray(values).dtype.kind == "b" or (
+            isinstance(values, pd.DataFrame) and any(pd.api.types.is_bool_dtype(values[c])
+                                                     for c in values.columns)):
+        raise ValueError(f"{what} must be numbers, got True/False values.")
+    arr = numeric_values(values, what, ndim=None)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
@@ -807,7 +823,7 @@ def pool_rubin(estimates, variances, df_complete=None, alpha=0.05, names=None) -
     alpha : float, default 0.05
         For the ``1 - alpha`` confidence interval.
     names : list of str, optional
-        Parameter names (override DataFrame columns).
+        Parameter names (override DataFrame columns), one per parameter.
 
     Returns
     -------
@@ -817,10 +833,19 @@ def pool_rubin(estimates, variances, df_complete=None, alpha=0.05, names=None) -
         If ``B = 0``, ``nu_old`` is infinite and ``nu_BR = nu_obs``.
     """
     q, col_names = _as_matrix(estimates, "estimates")
-    u, _ = _as_matrix(variances, "variances")
+    u, var_names = _as_matrix(variances, "variances")
     if q.shape != u.shape:
         raise ValueError(f"estimates has shape {q.shape} but variances has shape {u.shape}; "
                          "they must match (one row per imputation, one column per parameter).")
+    if col_names is not None and var_names is not None and col_names != var_names:
+        raise ValueError(f"the columns of estimates {col_names} and of variances {var_names} "
+                         "differ, so estimates would be paired with the wrong variances; "
+                         "reorder with variances[estimates.columns].")
+    if names is not None:
+        names = require_names("names", names)
+        if len(names) != q.shape[1]:
+            raise ValueError(f"names has {len(names)} entries but there are {q.shape[1]} "
+                             "parameter(s) (columns of estimates); give one name per parameter.")
     m = q.shape[0]
     if m < 2:
         raise ValueError(f"Rubin's rules need at least 2 imputations (got {m}); the "
@@ -828,11 +853,27 @@ def pool_rubin(estimates, variances, df_complete=None, alpha=0.05, names=None) -
     if np.any(u < 0):
         raise ValueError("variances must be non-negative (squared standard errors); "
                          "did you pass standard errors with a sign, or covariances?")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be between 0 and 1, got {alpha}.")
+    alpha = require_open_unit("alpha", alpha)
+    if df_complete is not None:
+        if np.ndim(df_complete) > 1 or np.size(df_complete) not in (1, q.shape[1]):
+            raise ValueError(f"df_complete must be one number or one per parameter "
+                             f"({q.shape[1]}), got {np.size(df_complete)} value(s).")
+        if np.asarray(df_complete).dtype.kind == "b":
+            raise ValueError("df_complete must be a number of degrees of freedom, got True/False.")
+        if np.ndim(df_complete) == 0:
+            df_complete = require_number("df_complete", df_complete, finite=False,
+                                         allow_nan=True)
+        else:
+            df_complete = numeric_values(df_complete, "df_complete")
 
     est, w, b = q.mean(0), u.mean(0), q.var(0, ddof=1)
     t_var = w + (1 + 1 / m) * b
+    if np.any(t_var <= 0):
+        zero = [(names if names is not None else col_names or list(range(q.shape[1])))[j]
+                for j in np.flatnonzero(t_var <= 0)]
+        raise ValueError(f"the total variance of parameter(s) {zero[:5]} is 0 (every imputation "
+                         "gives the same estimate with variance 0), so no test or interval is "
+                         "possible; check that the variances are squared standard errors.")
     with np.errstate(divide="ignore", invalid="ignore"):
         riv = (1 + 1 / m) * b / w
         lam = np.where(t_var > 0, (1 + 1 / m) * b / t_var, 0.0)
@@ -895,7 +936,8 @@ def multiply_impute(data, columns, m=20, seed=None, predictors=(), n_iter=10) ->
     predictors : list of str
         Fully observed numeric columns used only as predictors.
     n_iter : int, default 10
-        Chained-equation cycles per imputation.
+        Chained-equation cycles per imputation (at least 1; with 0 the
+        "imputations" would be the random starting draws).
 
     Returns
     -------
@@ -903,13 +945,21 @@ def multiply_impute(data, columns, m=20, seed=None, predictors=(), n_iter=10) ->
         ``m`` copies of ``data`` with ``columns`` filled in.
     """
     require_dataframe(data)
-    columns, predictors = list(columns), list(predictors)
+    columns, predictors = require_names("columns", columns), require_names("predictors", predictors)
     if not columns:
         raise ValueError("columns is empty; name the column(s) with missing values to impute.")
     require_columns(data, columns + predictors)
-    require_numeric(data, columns + predictors)
-    if int(m) != m or m < 2:
+    require_distinct({"a column to impute": columns, "a predictor": predictors})
+    require_numeric(data, columns, role="imputed")
+    require_numeric(data, predictors, role="predictor")
+    require_finite(data, columns, role="imputed")
+    require_finite(data, predictors, role="predictor")
+    m = require_int("m", m, what="an integer of at least 2 imputations")
+    if m < 2:
         raise ValueError(f"m must be an integer of at least 2 imputations, got {m}.")
+    n_iter = require_int("n_iter", n_iter, minimum=1,
+                         what="a whole number of chained-equation cycles (at least 1)")
+    seed = require_seed(seed)
     if predictors and data[predictors].isna().any().any():
         bad = [c for c in predictors if data[c].isna().any()]
         raise ValueError(f"predictor(s) {bad} have missing values; move them to `columns` "

@@ -30,11 +30,15 @@ analysis tools for multilevel randomized experiments (R package 1.1.0).
 """
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 from scipy import stats
+
+from coachbook._validate import require_bool, require_int, require_number, require_open_unit
 
 __all__ = [
     "multiplier",
@@ -51,18 +55,13 @@ __all__ = [
 # Input checks
 # --------------------------------------------------------------------------
 def _number(value, name: str) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}.") from None
+    """A finite real number: not NaN, not infinite, not a boolean, not text."""
+    return require_number(name, value)
 
 
 def _open_unit(value, name: str) -> float:
     """A proportion strictly between 0 and 1 (power, alpha, p)."""
-    x = _number(value, name)
-    if not 0 < x < 1:
-        raise ValueError(f"{name} must lie strictly between 0 and 1, got {x}.")
-    return x
+    return require_open_unit(name, value)
 
 
 def _share(value, name: str) -> float:
@@ -74,7 +73,8 @@ def _share(value, name: str) -> float:
 
 
 def _size(value, name: str, minimum: int = 2) -> float:
-    # Sample sizes may be averages (e.g. 17.5 students per class), so floats are allowed.
+    # Sample sizes may be averages (e.g. 17.5 students per class), so floats are allowed,
+    # but not NaN or infinity (an infinite sample has an MDES of 0, which answers nothing).
     x = _number(value, name)
     if x < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value!r}.")
@@ -82,10 +82,8 @@ def _size(value, name: str, minimum: int = 2) -> float:
 
 
 def _covariates(value, name: str) -> int:
-    x = _number(value, name)
-    if int(x) != x or x < 0:
-        raise ValueError(f"{name} (number of covariates) must be a non-negative integer, got {value!r}.")
-    return int(x)
+    return require_int(f"{name} (number of covariates)", value, minimum=0,
+                       what="a non-negative integer")
 
 
 def _positive_df(df: float, how_to_fix: str) -> float:
@@ -102,10 +100,21 @@ def multiplier(df: float, alpha: float = 0.05, power: float = 0.80, two_tailed: 
 
     The first term is the critical value the estimate must clear; the second
     moves the true effect far enough past it that the estimate clears it with
-    probability ``power``. With many df, M is about 1.96 + 0.84 = 2.80.
+    probability ``power``. With many df, M is about 1.96 + 0.84 = 2.80;
+    ``df=np.inf`` gives that normal-theory limit exactly.
+
+    ``df`` must be a positive number, ``alpha`` and ``power`` lie strictly
+    between 0 and 1, and ``two_tailed`` must be ``True`` or ``False``.
     """
+    df = require_number("df (degrees of freedom)", df, finite=False)
+    if not df > 0:
+        raise ValueError(
+            f"df (degrees of freedom) must be positive, got {df:g}; a t test with no degrees "
+            "of freedom has no critical value. Use more units or fewer covariates."
+        )
     alpha = _open_unit(alpha, "alpha")
     power = _open_unit(power, "power")
+    two_tailed = require_bool("two_tailed", two_tailed)
     critical = stats.t.ppf(1 - alpha / 2 if two_tailed else 1 - alpha, df)
     # PowerUpR writes T1 + |T2| for power >= .5 and T1 - |T2| below; t.ppf(power) is both.
     return float(critical + stats.t.ppf(power, df))
@@ -254,7 +263,39 @@ def mdes_table(design: Callable[..., float], **params) -> pd.DataFrame:
     """
     if not callable(design):
         raise ValueError(f"design must be one of the mdes_* functions, got {design!r}.")
-    axes = {k: list(v) for k, v in params.items() if isinstance(v, (list, tuple, range))}
+    try:
+        signature = inspect.signature(design)
+    except (TypeError, ValueError):
+        signature = None
+    if signature is not None:
+        accepted = [n for n, p in signature.parameters.items()
+                    if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        takes_any = any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values())
+        unknown = [k for k in params if k not in accepted]
+        if unknown and not takes_any:
+            raise ValueError(
+                f"{getattr(design, '__name__', 'design')} has no parameter(s) {unknown}; "
+                f"it takes {accepted}."
+            )
+        required = [n for n, p in signature.parameters.items()
+                    if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        absent = [n for n in required if n not in params]
+        if absent:
+            raise ValueError(
+                f"{getattr(design, '__name__', 'design')} needs {absent}; give each a value "
+                "or a list of values."
+            )
+    sets = [k for k, v in params.items() if isinstance(v, (set, frozenset))]
+    if sets:
+        raise ValueError(f"grid axis {sets[0]!r} is a set, whose order is arbitrary; pass a list.")
+    axes = {}
+    for k, v in params.items():
+        if isinstance(v, (np.ndarray, pd.Series, pd.Index)):
+            if np.ndim(v) != 1:
+                raise ValueError(f"grid axis {k!r} must be one-dimensional, got shape {np.shape(v)}.")
+            axes[k] = [x.item() if isinstance(x, np.generic) else x for x in v]
+        elif isinstance(v, (list, tuple, range)):
+            axes[k] = list(v)
     fixed = {k: v for k, v in params.items() if k not in axes}
     empty = [k for k, v in axes.items() if not v]
     if empty:

@@ -34,11 +34,19 @@ import pandas as pd
 import statsmodels.formula.api as smf
 
 from coachbook._validate import (
+    is_constant,
     require_binary,
     require_both_arms,
     require_columns,
     require_dataframe,
+    require_distinct,
+    require_finite,
+    require_int,
+    require_names,
+    require_no_numeric_text,
     require_numeric,
+    require_seed,
+    require_variation,
 )
 
 __all__ = [
@@ -86,28 +94,67 @@ def _check_design(data: pd.DataFrame, treatment: str, block: str | None) -> None
                 f"column {col!r} has {int(data[col].isna().sum())} missing value(s); every "
                 "randomized unit needs its assignment and block. Fix or drop those rows."
             )
-    require_binary(data[treatment], f"treatment column {treatment!r}")
+    require_binary(data, treatment, role="treatment")
     require_both_arms(data, treatment, by=block)
 
 
-def _fit(data, formula, cov_type="HC1", cluster=None, full_rank=False):
+def _numbers(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``data`` with boolean columns as 0/1 integers, so a formula treats them as numbers.
+
+    (A formula dummy-codes a bool column, which names the term ``x[T.True]``
+    and turns a bool outcome into two columns.)
+    """
+    flags = [c for c in dict.fromkeys(columns) if pd.api.types.is_bool_dtype(data[c])]
+    if not flags:
+        return data
+    return data.assign(**{c: data[c].astype(float) for c in flags})
+
+
+def _fit(data, formula, cov_type="HC1", cluster=None, full_rank=False, dependent=None,
+         explained_by="the regressors"):
     """OLS with t-based inference, as Stata's ``regress`` reports it.
 
     statsmodels switches to normal (z) p-values for robust covariances unless
     ``use_t=True``; Stata keeps the t distribution, so we do too. With
     ``full_rank=True`` a collinear design is refused before fitting (needed
     where every coefficient is tested, not just the treatment's).
+
+    A fit with no residual degrees of freedom, or whose residuals are rounding
+    noise (the dependent variable ``dependent`` is reproduced exactly by
+    ``explained_by``), is refused: its standard errors and p-values would be
+    infinite, undefined or noise.
     """
     model = smf.ols(formula, data)
-    if full_rank and np.linalg.matrix_rank(model.exog) < model.exog.shape[1]:
+    n, k = model.exog.shape
+    if full_rank and np.linalg.matrix_rank(model.exog) < k:
         raise ValueError(
             "the covariates are collinear with each other or with the block fixed effects "
             "(for example a characteristic constant within blocks); drop the redundant ones."
         )
+    if n - np.linalg.matrix_rank(model.exog) <= 0:
+        raise ValueError(
+            f"{n} unit(s) for {k} coefficients leave no residual degrees of freedom, so no "
+            "standard error can be estimated; use more units or fewer controls (or blocks)."
+        )
     if cluster is not None:
         groups = pd.factorize(data[cluster])[0]
-        return model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
-    return model.fit(cov_type=cov_type, use_t=True)
+        if groups.max() < 1:
+            raise ValueError(
+                f"cluster column {cluster!r} has a single cluster in the estimation sample; "
+                "cluster-robust standard errors need at least 2 (in practice many more) clusters."
+            )
+        fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+    else:
+        fit = model.fit(cov_type=cov_type, use_t=True)
+    y = np.asarray(model.endog, dtype=float)
+    if np.sqrt(fit.ssr / n) <= 1e-10 * max(float(np.abs(y).max()), 1e-300):
+        name = f"{dependent!r}" if dependent is not None else "the dependent variable"
+        raise ValueError(
+            f"{name} is reproduced exactly by {explained_by} (the residuals are rounding noise), "
+            "so its standard error and p-value would be meaningless; check that you passed the "
+            "right column, or leave it out."
+        )
+    return fit
 
 
 # --------------------------------------------------------------------------
@@ -155,7 +202,16 @@ class ITTResult:
 
         Kraft and Hill report teacher outcomes in control-group SD units; if the
         outcome was already standardized that way this is close to ``estimate``.
+
+        Raises ``ValueError`` when the control SD is 0 or undefined (fewer than
+        two control units, or a control group all at one value).
         """
+        if not self.control_sd > 0:
+            raise ValueError(
+                f"the control-group SD of {self.outcome or 'the outcome'!r} is {self.control_sd}, "
+                "so the effect cannot be expressed in control-group SD units; standardize by "
+                "another SD (e.g. the pooled SD) instead."
+            )
         return self.estimate / self.control_sd
 
     def as_row(self, digits: int = 3) -> pd.Series:
@@ -238,8 +294,14 @@ def itt(
     Raises
     ------
     ValueError
-        Empty data, missing columns, treatment not 0/1 or missing, a block
-        with only one arm, or no unit with the outcome observed.
+        Empty data, missing or duplicated columns, a column given two roles
+        (e.g. the outcome among the controls), a non-numeric or infinite
+        outcome, numbers stored as text in a control (which the formula would
+        dummy-code), treatment not 0/1 or missing, a block with only one arm,
+        no unit with the outcome observed, an outcome that is constant or
+        reproduced exactly by the regressors (its p-value would be rounding
+        noise), no residual degrees of freedom, or a single cluster.
+        Boolean columns are used as 0/1.
 
     Notes
     -----
@@ -260,11 +322,17 @@ def itt(
     >>> res.estimate, res.se, res.effect_size                  # doctest: +SKIP
     """
     require_dataframe(data)
-    controls = list(controls)
+    controls = require_names("controls", controls)
     blocks = [block] if block is not None else []
     clusters = [cluster] if cluster is not None else []
     require_columns(data, [outcome, treatment, *blocks, *controls, *clusters])
-    require_numeric(data, [outcome])
+    require_distinct({"the outcome": outcome, "the treatment": treatment, "the block": block,
+                      "a control": controls})
+    require_distinct({"the outcome": outcome, "the treatment": treatment, "the cluster": cluster})
+    require_numeric(data, [outcome], role="outcome")
+    require_finite(data, [outcome], role="outcome")
+    require_no_numeric_text(data, controls, role="control")
+    require_finite(data, controls, role="control")
     if cluster is None:
         _check_cov_type(cov_type)
     _check_design(data, treatment, block)
@@ -272,13 +340,25 @@ def itt(
     if data[outcome].isna().all():
         raise ValueError(f"outcome {outcome!r} is missing for every unit; nothing to estimate.")
     sample = data.dropna(subset=[outcome, *controls, *clusters])
+    if sample.empty:
+        empty = [c for c in controls + clusters if data[c].isna().all()]
+        raise ValueError(
+            f"no unit has {outcome!r} and every control observed"
+            + (f"; column(s) {empty} are missing for every unit" if empty else "")
+            + ". Drop those controls or impute them."
+        )
     if sample[treatment].nunique() < 2:
         raise ValueError(
             f"after dropping units with missing {outcome!r} or controls only one arm remains "
             f"(n = {len(sample)}); the effect cannot be estimated."
         )
+    require_variation(sample[outcome].astype(float), f"outcome {outcome!r}",
+                      "there is no effect to estimate and its p-value would be rounding noise",
+                      "check that you passed the right outcome column")
+    sample = _numbers(sample, [outcome, treatment, *controls])
 
-    fit = _fit(sample, _formula(outcome, [treatment, *controls], block), cov_type, cluster)
+    fit = _fit(sample, _formula(outcome, [treatment, *controls], block), cov_type, cluster,
+               dependent=outcome, explained_by="the treatment, blocks and controls")
     term = _q(treatment)
     low, high = fit.conf_int(alpha=0.05).loc[term]
     control_outcomes = sample.loc[sample[treatment] == 0, outcome]
@@ -349,20 +429,29 @@ def balance_table(
     test, :func:`joint_balance_test`, needs one sample for all covariates and
     lets you choose complete cases or missing-value indicators.
     """
-    covariates = list(covariates)
+    covariates = require_names("covariates", covariates, allow_empty=False)
     require_columns(data, [treatment, *covariates] + ([block] if block is not None else []))
-    require_numeric(data, covariates)
+    require_distinct({"the treatment": treatment, "the block": block, "a covariate": covariates})
+    require_numeric(data, covariates, role="covariate")
+    require_finite(data, covariates, role="covariate")
     _check_cov_type(cov_type)
     _check_design(data, treatment, block)
+    data = _numbers(data, [treatment, *covariates])
 
     rows = {}
     for cov in covariates:
         sample = data.dropna(subset=[cov])
         if sample[treatment].nunique() < 2:
             raise ValueError(f"covariate {cov!r} is observed in only one arm; cannot compare arms.")
+        require_variation(sample[cov], f"covariate {cov!r}",
+                          "there is no difference between arms to test",
+                          "drop it from the balance table")
         treated = sample.loc[sample[treatment] == 1, cov]
         control = sample.loc[sample[treatment] == 0, cov]
-        fit = _fit(sample, _formula(cov, [treatment], block), cov_type)
+        fit = _fit(sample, _formula(cov, [treatment], block), cov_type, dependent=cov,
+                   explained_by="the treatment and the block fixed effects (for example, it is "
+                                "constant within every block, so its block-adjusted difference "
+                                "is 0 by design)")
         term = _q(treatment)
         pooled_var = (
             (len(treated) - 1) * treated.var() + (len(control) - 1) * control.var()
@@ -439,13 +528,16 @@ def joint_balance_test(
         ``statistic`` (F), ``df_num`` (number of coefficients tested),
         ``df_denom``, ``p``, ``n`` and the ``missing`` rule used.
     """
-    covariates = list(covariates)
-    require_columns(data, [treatment, *covariates] + ([block] if block is not None else []))
-    require_numeric(data, covariates)
-    _check_cov_type(cov_type)
-    _check_design(data, treatment, block)
+    covariates = require_names("covariates", covariates)
     if not covariates:
         raise ValueError("joint_balance_test needs at least one covariate.")
+    require_columns(data, [treatment, *covariates] + ([block] if block is not None else []))
+    require_distinct({"the treatment": treatment, "the block": block, "a covariate": covariates})
+    require_numeric(data, covariates, role="covariate")
+    require_finite(data, covariates, role="covariate")
+    _check_cov_type(cov_type)
+    _check_design(data, treatment, block)
+    data = _numbers(data, [treatment, *covariates])
 
     if missing == "complete":
         sample = data.dropna(subset=covariates).copy()
@@ -466,7 +558,8 @@ def joint_balance_test(
             "no complete cases with both arms; try missing='indicator' or fewer covariates."
         )
 
-    fit = _fit(sample, _formula(treatment, tested, block), cov_type, full_rank=True)
+    fit = _fit(sample, _formula(treatment, tested, block), cov_type, full_rank=True,
+               dependent=treatment, explained_by="the covariates and blocks")
     names = list(fit.params.index)
     restriction = np.zeros((len(tested), len(names)))
     for row, cov in enumerate(tested):
@@ -494,7 +587,8 @@ def _treated_counts(block_sizes: pd.Series, n_treated) -> tuple[np.ndarray, np.n
         absent = [b for b in block_sizes.index if b not in n_treated]
         if absent:
             raise ValueError(f"n_treated has no count for block(s) {absent[:5]}.")
-        counts = np.array([n_treated[b] for b in block_sizes.index])
+        counts = np.array([require_int(f"n_treated[{b!r}]", n_treated[b], what="a whole number "
+                                       "of units") for b in block_sizes.index])
     elif isinstance(n_treated, (int, np.integer)) and not isinstance(n_treated, bool):
         counts = np.full(len(sizes), int(n_treated))
     else:
@@ -565,7 +659,8 @@ def randomize_within_blocks(
         treated, so every unit's probability of treatment is exactly 1/2.
         An int treats that many in every block; a dict maps block -> count.
     seed : int or numpy.random.Generator
-        Required: a randomization you cannot reproduce cannot be audited.
+        Required (``None`` is refused): a randomization you cannot reproduce
+        cannot be audited.
 
     Returns
     -------
@@ -573,6 +668,7 @@ def randomize_within_blocks(
         0/1 assignments aligned with ``data.index``, named ``"treatment"``.
     """
     require_dataframe(data)
+    seed = require_seed(seed, required=True)
     codes, sizes = _block_codes(data, block)
     rng = np.random.default_rng(seed)
     draw = _draw_assignments(codes, sizes, n_treated, rng, n_draws=1)[0]
@@ -624,17 +720,19 @@ def rerandomization_distribution(
         ``n_draws`` standardized differences (treatment minus control).
     """
     require_columns(data, [covariate, block])
-    require_numeric(data, [covariate])
+    require_distinct({"the covariate": covariate, "the block": block})
+    require_numeric(data, [covariate], role="covariate")
+    require_finite(data, [covariate], role="covariate")
     if data[covariate].isna().any():
         raise ValueError(
             f"covariate {covariate!r} has missing values; drop or impute them first so that "
             "every re-randomization uses the same units."
         )
-    if n_draws < 1:
-        raise ValueError(f"n_draws must be at least 1, got {n_draws}.")
+    n_draws = require_int("n_draws", n_draws, minimum=1)
+    seed = require_seed(seed)
     x = data[covariate].to_numpy(dtype=float)
     sd = x.std(ddof=1)
-    if not sd > 0:
+    if not sd > 0 or is_constant(x):
         raise ValueError(f"covariate {covariate!r} is constant; its differences are all zero.")
     codes, sizes = _block_codes(data, block)
     rng = np.random.default_rng(seed)

@@ -22,7 +22,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from coachbook._validate import require_columns, require_numeric
+from coachbook._validate import (
+    RELATIVE_TOLERANCE,
+    _is_text,
+    _parses_as_number,
+    _check_finite,
+    is_constant,
+    numeric_values,
+    require_columns,
+    require_complete,
+    require_distinct,
+    require_finite,
+    require_numeric,
+    require_variation,
+)
 
 __all__ = [
     "icc",
@@ -111,7 +124,11 @@ def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str) -> pd.DataF
     assessing rater reliability. *Psychological Bulletin, 86*(2), 420-428.
     """
     require_columns(data, [targets, raters, ratings])
-    require_numeric(data, [ratings])
+    require_distinct({"the targets": targets, "the raters": raters, "the ratings": ratings})
+    require_numeric(data, [ratings], role="ratings")
+    require_finite(data, [ratings], role="ratings")
+    require_complete(data, [targets, raters],
+                     "every score must say which target it rates and which rater gave it.")
     if data[ratings].isna().any():
         raise ValueError(
             f"{int(data[ratings].isna().sum())} rating(s) in {ratings!r} are missing; the ICC "
@@ -150,17 +167,37 @@ def icc_wide(ratings) -> pd.DataFrame:
     >>> round(float(table.loc["ICC(2,1)", "icc"]), 2)
     0.29
     """
+    try:
+        dims = np.ndim(ratings) if not isinstance(ratings, pd.DataFrame) else 2
+    except ValueError:  # ragged nested lists
+        dims = -1
+    if dims != 2:
+        raise ValueError(
+            "ratings must be a non-empty 2-D table (one row per target, one column per rater); "
+            f"got {dims if dims >= 0 else 'ragged'} dimension(s)."
+        )
     wide = pd.DataFrame(ratings)
     if wide.ndim != 2 or wide.empty:
         raise ValueError(
             "ratings must be a non-empty 2-D table: one row per target, one column per rater."
         )
+    if wide.columns.duplicated().any():
+        raise ValueError(
+            f"rater column(s) {wide.columns[wide.columns.duplicated()].unique().tolist()[:5]} "
+            "appear more than once; give every rater one column with a unique name."
+        )
     non_numeric = [c for c in wide.columns if not pd.api.types.is_numeric_dtype(wide[c])]
     if non_numeric:
+        texts = wide[non_numeric].stack().tolist()
+        stored = (" (they hold numbers stored as text)"
+                  if texts and all(_parses_as_number(v) for v in texts) else "")
         raise ValueError(
-            f"ratings must be numeric; rater column(s) {non_numeric[:5]} are not. "
+            f"ratings must be numeric; rater column(s) {non_numeric[:5]} are not{stored}. "
             "Convert codes to numbers with pd.to_numeric(...)."
         )
+    for c in wide.columns:
+        _check_finite(wide[c].to_numpy(dtype=float, na_value=np.nan),
+                      f"ratings of rater {c!r}", allow_nan=True)
     n_targets, n_raters = wide.shape
     if n_raters < 2:
         raise ValueError(
@@ -177,6 +214,19 @@ def icc_wide(ratings) -> pd.DataFrame:
             f"the design is unbalanced: target(s) {incomplete[:5]} lack a score from some rater. "
             "The Shrout-Fleiss ICCs need a fully crossed design; drop those targets "
             "or use a mixed model for incomplete designs."
+        )
+
+    values = wide.to_numpy(dtype=float)
+    require_variation(values.ravel(), "every rating",
+                      "there is no variance to divide between targets and raters and every ICC "
+                      "is 0/0", "check that you passed the right ratings column")
+    target_means = values.mean(axis=1)
+    if np.ptp(target_means) <= RELATIVE_TOLERANCE * np.abs(values).max():
+        raise ValueError(
+            f"every target has the same mean rating ({target_means[0]:.6g}), so the "
+            "between-target variance is 0 and the ICCs are undefined or meaningless (the k-rater "
+            "forms divide by it); the scores only tell raters apart. Check that targets and "
+            "raters were not swapped."
         )
 
     import pingouin  # imported here: it is slow to load and only this function needs it
@@ -303,7 +353,9 @@ def weighted_kappa_from_table(table, weights: str = "linear") -> Kappa:
     >>> round(k.kappa, 4), round(k.ase, 4)
     (0.4842, 0.138)
     """
-    counts = np.asarray(table, dtype=float)
+    if np.asarray(table).dtype.kind == "b":
+        raise ValueError("table must hold counts, got True/False values; pass numbers of objects.")
+    counts = numeric_values(table, "table (counts)", ndim=None)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
         raise ValueError(
             f"table must be square (rater 1 codes x rater 2 codes), got shape {counts.shape}; "
@@ -313,6 +365,14 @@ def weighted_kappa_from_table(table, weights: str = "linear") -> Kappa:
         raise ValueError("table must have at least 2 categories for kappa to be defined.")
     if np.isnan(counts).any() or (counts < 0).any():
         raise ValueError("table must hold non-negative counts with no missing cells.")
+    if np.isinf(counts).any():
+        raise ValueError("table holds infinite counts; pass the number of objects in each cell.")
+    if np.any(counts != np.round(counts)):
+        raise ValueError(
+            "table must hold counts (whole numbers of rated objects), found e.g. "
+            f"{counts[counts != np.round(counts)][0]:g}; if these are proportions, multiply them "
+            "by the number of objects, since the standard error depends on it."
+        )
     n = counts.sum()
     if n == 0:
         raise ValueError("table is empty (all counts are 0).")
@@ -338,8 +398,7 @@ def weighted_kappa_from_table(table, weights: str = "linear") -> Kappa:
 
 def _paired_codes(rater1, rater2, categories) -> tuple[np.ndarray, np.ndarray, list]:
     """Two equal-length code vectors and the ordered list of categories."""
-    r1 = pd.Series(rater1).reset_index(drop=True)
-    r2 = pd.Series(rater2).reset_index(drop=True)
+    r1, r2 = _code_series(rater1, "rater1"), _code_series(rater2, "rater2")
     if len(r1) == 0 or len(r2) == 0:
         raise ValueError("rater1 and rater2 are empty; pass one code per rated object.")
     if len(r1) != len(r2):
@@ -351,16 +410,71 @@ def _paired_codes(rater1, rater2, categories) -> tuple[np.ndarray, np.ndarray, l
         raise ValueError(
             "rater1 or rater2 has missing codes; drop the objects either rater left unscored."
         )
+    codes = list(r1) + list(r2)
+    text = [_is_text(c) for c in codes]
+    if any(text) and not all(text):
+        raise ValueError(
+            "the codes mix numbers and text (e.g. "
+            f"{[codes[text.index(False)], codes[text.index(True)]]}), so 1 and '1' would count as "
+            "different categories; convert them all with pd.to_numeric(...)."
+        )
+    infinite = [c for c, t in zip(codes, text) if not t and isinstance(c, (int, float, np.number))
+                and np.isinf(c)]
+    if infinite:
+        raise ValueError("the codes include infinity; a rating must be a point on the scale.")
     if categories is None:
-        categories = sorted(set(r1) | set(r2))
-    categories = list(categories)
+        if any(text) and all(_parses_as_number(c) for c in codes):
+            raise ValueError(
+                f"the codes are numbers stored as text (e.g. {codes[:3]}), which would be ordered "
+                "as text ('10' before '2'); convert them with pd.to_numeric(...), or declare the "
+                "ordered scale with categories=[...]."
+            )
+        categories = sorted(set(codes))
+    else:
+        if _is_text(categories) or isinstance(categories, (set, frozenset, dict)):
+            raise ValueError(
+                f"categories must be a list of the scale points in order, got {categories!r}; "
+                "for example categories=[1, 2, 3, 4]."
+            )
+        categories = list(categories)
+        repeated = sorted({c for c in categories if categories.count(c) > 1}, key=str)
+        if repeated:
+            raise ValueError(
+                f"categories lists {repeated[:5]} more than once; each scale point must appear "
+                "once, since its position sets the kappa weights."
+            )
     bad = sorted(set(r1[~r1.isin(categories)]) | set(r2[~r2.isin(categories)]), key=str)
     if bad:
+        hint = (" (the codes are text but the categories are not: convert the codes with "
+                "pd.to_numeric(...))" if all(_is_text(b) for b in bad)
+                and not any(_is_text(c) for c in categories) else "")
         raise ValueError(
-            f"rating(s) {bad[:10]} are not among the declared categories {categories}; "
+            f"rating(s) {bad[:10]} are not among the declared categories {categories}{hint}; "
             "fix the codes or declare the full scale."
         )
     return r1.to_numpy(), r2.to_numpy(), categories
+
+
+def _code_series(codes, name: str) -> pd.Series:
+    """One rater's codes as a Series: a 1-D sequence (or a one-column table)."""
+    if isinstance(codes, pd.DataFrame):
+        if codes.shape[1] != 1:
+            raise ValueError(
+                f"{name} must be one column of codes, got a table with {codes.shape[1]} columns; "
+                "pass df[column]."
+            )
+        codes = codes.iloc[:, 0]
+    if _is_text(codes) or np.ndim(codes) == 0:
+        raise ValueError(f"{name} must be a sequence of codes (one per rated object), got {codes!r}.")
+    if np.ndim(codes) > 1:
+        shape = np.shape(codes)
+        if len(shape) == 2 and 1 in shape:
+            codes = np.ravel(codes)
+        else:
+            raise ValueError(
+                f"{name} must be one-dimensional (one code per rated object), got shape {shape}."
+            )
+    return pd.Series(codes).reset_index(drop=True)
 
 
 def weighted_kappa(rater1, rater2, categories=None, weights: str = "linear") -> Kappa:
@@ -413,6 +527,12 @@ def rater_agreement(rater1, rater2, categories=None) -> pd.Series:
         ``linear_kappa`` linear weighted kappa.
     """
     r1, r2, categories = _paired_codes(rater1, rater2, categories)
+    codes = list(r1) + list(r2)
+    if any(_is_text(c) for c in codes) and all(_parses_as_number(c) for c in codes):
+        raise ValueError(
+            "rater_agreement needs numeric scores, but these are numbers stored as text; convert "
+            "them (and the categories) with pd.to_numeric(...)."
+        )
     try:
         r1, r2 = r1.astype(float), r2.astype(float)
     except (TypeError, ValueError):
@@ -434,8 +554,9 @@ def rater_agreement(rater1, rater2, categories=None) -> pd.Series:
 # Effect sizes for paired (pre/post, within-teacher) designs
 # --------------------------------------------------------------------------
 def _paired_values(x1, x2) -> tuple[np.ndarray, np.ndarray]:
-    a = np.asarray(x1, dtype=float).ravel()
-    b = np.asarray(x2, dtype=float).ravel()
+    a, b = numeric_values(x1, "x1"), numeric_values(x2, "x2")
+    _check_finite(a, "x1", allow_nan=True)
+    _check_finite(b, "x2", allow_nan=True)
     if a.size != b.size:
         raise ValueError(
             f"x1 has {a.size} values and x2 has {b.size}; paired effect sizes need one "
@@ -466,7 +587,7 @@ def d_z(x1, x2) -> float:
     a, b = _paired_values(x1, x2)
     diff = a - b
     sd = diff.std(ddof=1)
-    if sd == 0:
+    if sd == 0 or np.ptp(diff) <= RELATIVE_TOLERANCE * max(np.abs(a).max(), np.abs(b).max()):
         raise ValueError(
             "every pair changed by the same amount, so d_z is undefined (SD of differences is 0)."
         )
@@ -490,7 +611,7 @@ def d_av(x1, x2) -> float:
     """
     a, b = _paired_values(x1, x2)
     mean_sd = (a.std(ddof=1) + b.std(ddof=1)) / 2
-    if mean_sd == 0:
+    if mean_sd == 0 or (is_constant(a) and is_constant(b)):
         raise ValueError("both measurements are constant, so d_av is undefined (both SDs are 0).")
     return float((a.mean() - b.mean()) / mean_sd)
 
@@ -512,15 +633,23 @@ def coefficient_of_variation(x) -> float:
 
     A unit-free measure of spread, meaningful only for ratio-scale quantities
     with a true zero (minutes of coaching, number of sessions), not for
-    rubric scores whose zero is arbitrary.
+    rubric scores whose zero is arbitrary. Negative values are therefore
+    refused, as are infinite values and a mean of 0.
     """
-    values = np.asarray(x, dtype=float).ravel()
+    values = numeric_values(x, "x")
+    _check_finite(values, "x", allow_nan=True)
     values = values[~np.isnan(values)]
     if values.size < 2:
         raise ValueError(f"need at least 2 non-missing values for a sample SD, got {values.size}.")
     mean = values.mean()
-    if mean == 0:
+    if mean == 0 or abs(mean) <= RELATIVE_TOLERANCE * np.abs(values).max():
         raise ValueError("the mean is 0, so the coefficient of variation is undefined.")
+    if (values < 0).any():
+        raise ValueError(
+            f"x has {int((values < 0).sum())} negative value(s) (e.g. {values[values < 0][0]:g}); "
+            "the coefficient of variation is defined for non-negative ratio-scale quantities "
+            "(minutes, counts), where SD / mean compares spread to a true zero. Report the SD."
+        )
     return float(values.std(ddof=1) / mean)
 
 
@@ -555,6 +684,9 @@ def icc_by_group(data: pd.DataFrame, targets: str, raters: str, ratings: str, by
         ``icc``, ``ci95_low``, ``ci95_high``.
     """
     require_columns(data, [targets, raters, ratings, by])
+    require_distinct({"the targets": targets, "the raters": raters, "the ratings": ratings,
+                      "the subset (by)": by})
+    require_complete(data, [by], "every target must belong to a subset.", role="subset")
     forms = [name for name, _ in _SHROUT_FLEISS.values()]
     if form not in forms:
         raise ValueError(f"form {form!r} is not a Shrout-Fleiss form; choose one of {forms}.")
@@ -574,7 +706,10 @@ def icc_by_group(data: pd.DataFrame, targets: str, raters: str, ratings: str, by
                 f"subset {name!r} has ratings from a single rater ({part[raters].iloc[0]!r}); "
                 "reliability compares raters, so every target needs a score from at least two."
             )
-        table = icc(part, targets, raters, ratings)
+        try:
+            table = icc(part, targets, raters, ratings)
+        except ValueError as error:
+            raise ValueError(f"subset {name!r} of {by!r}: {error}") from None
         rows[name] = {
             "n_targets": part[targets].nunique(),
             "icc": table.loc[form, "icc"],
@@ -628,12 +763,26 @@ _GEE_MAXITER = 200
 def _repeated_long(data, subject, within, dv, scale, singletons, what) -> pd.DataFrame:
     """Validated long data (subject, level, value) with complete rows only."""
     require_columns(data, [subject, within, dv])
-    require_numeric(data, [dv])
+    require_distinct({"the subject": subject, "the occasion (within)": within,
+                      "the outcome (dv)": dv})
+    require_numeric(data, [dv], role="outcome")
+    require_finite(data, [dv], role="outcome")
+    require_complete(data, [subject, within],
+                     "every score must say whose it is and on which occasion it was taken.")
     if singletons not in _SINGLETONS:
         raise ValueError(f"singletons must be one of {_SINGLETONS}, got {singletons!r}.")
+    if scale is not None:
+        scale = _check_scale(scale)
     long = data[[subject, within, dv]].dropna()
     if long.empty:
         raise ValueError(f"{dv!r} has no non-missing values.")
+    kinds = {_is_text(v) for v in long[within].unique()}
+    if len(kinds) > 1:
+        raise ValueError(
+            f"the occasions in {within!r} mix numbers and text (e.g. "
+            f"{sorted(map(str, long[within].unique()))[:4]}), so they cannot be ordered; code "
+            "every occasion the same way."
+        )
     if scale is not None:
         low, high = scale
         bad = long.loc[(long[dv] < low) | (long[dv] > high), dv]
@@ -669,7 +818,21 @@ def _repeated_long(data, subject, within, dv, scale, singletons, what) -> pd.Dat
         long = long[~long[subject].isin(single)]
     if long[subject].nunique() < 2:
         raise ValueError("fewer than 2 subjects remain; a repeated-measures test needs more.")
+    require_variation(long[dv].astype(float), f"outcome {dv!r}", "there is no change to test",
+                      "check that you passed the right column")
     return long
+
+
+def _check_scale(scale) -> tuple[float, float]:
+    from coachbook._validate import require_number
+
+    if _is_text(scale) or np.ndim(scale) != 1 or len(scale) != 2:
+        raise ValueError(f"scale must be a pair (low, high), e.g. scale=(0, 3); got {scale!r}.")
+    low = require_number("scale low end", scale[0])
+    high = require_number("scale high end", scale[1])
+    if not low < high:
+        raise ValueError(f"scale must be (low, high) with low < high, got {scale!r}.")
+    return scale[0], scale[1]
 
 
 def _level_design(levels: pd.Series, order) -> np.ndarray:
@@ -935,6 +1098,14 @@ def rm_anova(data: pd.DataFrame, subject: str, within: str, dv: str, method: str
         raise ValueError(f"method must be 'mixed' or 'classic', got {method!r}.")
     long = _repeated_long(data, subject, within, dv, scale, singletons, "ANOVA")
     order = sorted(long[within].unique())
+    y = long[dv].astype(float)
+    residual = y - y.groupby(long[within]).transform("mean")
+    if np.abs(residual).max() <= RELATIVE_TOLERANCE * np.abs(y).max():
+        raise ValueError(
+            f"{dv!r} is constant within every level of {within!r} (every subject has the same "
+            "score on each occasion), so there is no error variance and the F test is undefined; "
+            "check that you passed the right column."
+        )
 
     if method == "classic":
         wide = long.pivot(index=subject, columns=within, values=dv)[order]
