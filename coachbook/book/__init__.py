@@ -11,8 +11,14 @@ notebook outputs do not depend on the CPU, the BLAS kernel or the thread count
   Altair serializes it (see :func:`round_frame`);
 - :func:`round_table` rounds a displayed table: large quantities (deviance, df,
   log-likelihood) by significant digits, estimates by decimals.
+
+Published numbers reach the page through :mod:`coachbook.book.compare`:
+:func:`published_number` quotes one, :func:`compare` sets replicated numbers
+beside their published twins.
 """
+from coachbook.book.compare import GAP_COLUMNS, compare, published_number
 from coachbook.book.precision import (SIGNIFICANT_DIGITS, glue, round_frame, round_sig,
                                       round_table)
 
-__all__ = ["SIGNIFICANT_DIGITS", "glue", "round_sig", "round_frame", "round_table"]
+__all__ = ["SIGNIFICANT_DIGITS", "glue", "round_sig", "round_frame", "round_table",
+           "GAP_COLUMNS", "compare", "published_number"]

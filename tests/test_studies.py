@@ -1,0 +1,181 @@
+"""coachbook.studies: the helpers of the two studies' chapters, on the bundled data."""
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+from scipy import stats
+
+from coachbook import data, mqi, published
+from coachbook.growth import code_time_piecewise
+from coachbook.studies import kraft_hill, links_table, percentile_after, russell, slope_table
+
+
+@pytest.fixture(scope="module")
+def teachers():
+    return data.load("mqi/teachers")
+
+
+@pytest.fixture(scope="module")
+def roster(teachers):
+    return teachers[["teacher_id", "school_id", "treatment", "block", *kraft_hill.TEACHER_CONTROLS]]
+
+
+@pytest.fixture(scope="module")
+def pcs():
+    return data.load("tn/preconferences")
+
+
+# --- shared -----------------------------------------------------------------
+
+def test_percentile_after_on_the_normal_scale():
+    assert percentile_after(0.0) == pytest.approx(50.0)
+    assert percentile_after(1.0) == pytest.approx(100 * stats.norm.cdf(1.0))
+    assert percentile_after(0.0, pd.Series([10.0, 90.0])).tolist() == pytest.approx([10.0, 90.0])
+    with pytest.raises(ValueError, match="strictly between 0 and 100"):
+        percentile_after(0.2, 100)
+
+
+def test_slope_table_recovers_a_known_slope():
+    frame = pd.DataFrame({"x": np.arange(10.0), "z": np.arange(10.0) % 3})
+    frame["y"] = 2 * frame["x"] + frame["z"]
+    out = slope_table({"plain": "y ~ x", "adjusted": "y ~ x + z"}, frame, "x")
+    assert out.loc["adjusted", "slope"] == pytest.approx(2.0)
+    assert out["teachers"].tolist() == [10, 10]
+    with pytest.raises(ValueError, match="not a term"):
+        slope_table({"plain": "y ~ z"}, frame, "x")
+
+
+def test_links_table_one_row_per_edge():
+    nodes = pd.DataFrame({"id": ["a", "b"], "label": ["first\nnode", "second"]})
+    edges = pd.DataFrame({"source": ["a"], "target": ["b"], "measure": ["m"], "measured": [False],
+                          "chapter": ["c"]})
+    out = links_table(nodes, edges)
+    assert out.iloc[0].tolist() == ["first node", "second", "m", "no", "c"]
+    with pytest.raises(ValueError, match="not in nodes"):
+        links_table(nodes, edges.assign(target="z"))
+    with pytest.raises(ValueError, match="lacks column"):
+        links_table(nodes, edges.drop(columns="chapter"))
+
+
+# --- Kraft & Hill -----------------------------------------------------------
+
+def test_kraft_hill_constants_match_the_generator():
+    from coachbook.synth.mqi_outcomes import MQI_ITEMS, REFLECTIONS
+    from coachbook.synth.mqi_roster import A3_CHARACTERISTICS, TEACHER_CONTROLS
+    assert kraft_hill.MQI_ITEMS == MQI_ITEMS
+    assert kraft_hill.REFLECTIONS == REFLECTIONS
+    assert kraft_hill.A3_CHARACTERISTICS == A3_CHARACTERISTICS
+    assert kraft_hill.TEACHER_CONTROLS == list(TEACHER_CONTROLS)
+
+
+def test_kraft_hill_published_numbers():
+    assert kraft_hill.number("Coaches", "count") == published.estimate(kraft_hill.PAPER, "Text", "Coaches", "count")
+    row = published.lookup(kraft_hill.PAPER, "Table 7", "State math test", "Controls", "Panel A: Implementation Year")
+    assert kraft_hill.preferred_estimate("State math test", "Table 7", "Panel A: Implementation Year") == {
+        "estimate": float(row["estimate"]), "se": float(row["se"])}
+
+
+def test_lpm_rows_match_ols_with_block_dummies(teachers):
+    rows = kraft_hill.lpm_rows(teachers, "teaches_math_y2", "Table 4", "Teach math")
+    ols = smf.ols("teaches_math_y2 ~ treatment + C(block)", teachers).fit()
+    treat, constant = rows
+    assert treat["row"] == kraft_hill.TREAT and constant["row"] == kraft_hill.CONSTANT
+    assert treat["estimate"] == pytest.approx(ols.params["treatment"])
+    y, t = teachers["teaches_math_y2"].mean(), teachers["treatment"].mean()
+    assert constant["estimate"] == pytest.approx(y - ols.params["treatment"] * t)
+    with pytest.raises(ValueError, match="lacks column"):
+        kraft_hill.lpm_rows(teachers, "no_such_flag", "Table 4", "Teach math")
+
+
+def test_teacher_outcome_is_in_control_sd(roster):
+    reflections = data.load("mqi/reflections")
+    d = kraft_hill.teacher_outcome(roster, reflections[reflections["year"] == 1], "mqi_language")
+    control = d.loc[d["treatment"] == 0, "mqi_language"].dropna()
+    assert len(d) == len(roster)
+    assert control.mean() == pytest.approx(0.0, abs=1e-12) and control.std() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="several rows for one teacher"):
+        kraft_hill.teacher_outcome(roster, reflections, "mqi_language")
+
+
+def test_survey_frame_one_row_per_student(roster):
+    survey = data.load("mqi/student_survey")
+    d = kraft_hill.survey_frame(survey, roster, 1)
+    assert len(d) == (survey["year"] == 1).sum()
+    control = d.loc[d["treatment"] == 0, "y"]
+    assert control.mean() == pytest.approx(0.0, abs=1e-12) and control.std() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="no students in year 3"):
+        kraft_hill.survey_frame(survey, roster, 3)
+
+
+def test_with_student_controls_dummies(roster):
+    tests = data.load("mqi/student_tests")
+    year1 = tests[tests["year"] == 1]
+    d, dummies = kraft_hill.with_student_controls(year1, roster)
+    levels = year1["race"].astype(str).nunique() + year1["grade"].astype(str).nunique()
+    assert len(dummies) == levels - 2 and len(d) == len(year1)
+    assert set(d[dummies].stack().unique()) <= {0.0, 1.0}
+
+
+def test_pool_equation3_of_identical_copies_is_the_single_fit(teachers, roster):
+    import patsy
+    priors = ["prior_state_math", "prior_state_read", "prior_map_math", "prior_map_read"]
+    tests = data.load("mqi/student_tests")
+    sample = tests[(tests["year"] == 1) & tests["state_math"].notna()].dropna(subset=priors)
+    sample = sample.merge(roster, on="teacher_id").reset_index(drop=True)
+    y, X = patsy.dmatrices("state_math ~ treatment + " + " + ".join(priors) + " + C(block)", sample,
+                           return_type="dataframe")
+    groups = sample["teacher_id"].to_numpy()
+    fit = mqi.fit_random_intercept(y.to_numpy().ravel(), X.to_numpy(), groups)
+    treat = list(X.columns).index("treatment")
+    pooled = kraft_hill.pool_equation3([sample, sample], X, y, groups, priors, df_complete=50)
+    assert pooled["estimate"] == pytest.approx(fit.coef[treat])
+    assert pooled["se"] == pytest.approx(fit.se[treat])
+    with pytest.raises(ValueError, match="at least two"):
+        kraft_hill.pool_equation3([sample], X, y, groups, priors, df_complete=50)
+
+
+# --- Russell et al. ---------------------------------------------------------
+
+def test_russell_number():
+    assert russell.number("Coaches selected", "count", "Participants") == published.estimate(
+        russell.PAPER, "Text", "Coaches selected", "count", "Participants")
+
+
+def test_growth_fit_random_slope_per_pair(pcs):
+    fit = russell.growth_fit(pcs, "composite")
+    assert fit.converged
+    assert "var(time)" in fit.variance_components.index
+    with pytest.raises(ValueError, match="lacks column"):
+        russell.growth_fit(pcs, "no_such_item")
+
+
+def test_piecewise_test_is_a_deviance_difference(pcs):
+    calendar = data.load("tn/lessons").groupby("data_cycle")["time"].first()
+    frame = pcs.join(code_time_piecewise(pcs["time"], breakpoint=calendar[3]))
+    full, reduced, test = russell.piecewise_test(frame, "math_content")
+    assert test.statistic == pytest.approx(2 * (full.llf - reduced.llf))
+    with pytest.raises(ValueError, match="lacks column"):
+        russell.piecewise_test(pcs, "math_content")   # no base/increment columns yet
+
+
+def test_teaching_fit_at_means_and_gain():
+    lessons = data.load("tn/lessons")
+    lessons = lessons.assign(assist1=(lessons["coach_assists"] == 1).astype(int))
+    model = russell.teaching_fit("opportunities ~ time + assist1", lessons)
+    others = russell.at_means(model, ["time"])
+    assert others == {"assist1": pytest.approx(lessons["assist1"].mean())}
+    slope = model.fixed_effects.loc["time", "estimate"]
+    assert russell.gain(model, 1.5, {"time": 1}, others) == pytest.approx(1.5 * slope)
+    with pytest.raises(ValueError, match="not terms of the model"):
+        russell.at_means(model, ["time2"])
+    with pytest.raises(ValueError, match="positive number"):
+        russell.gain(model, 0, {"time": 1}, others)
+
+
+def test_meeting_changes_windows():
+    means = pd.DataFrame({"item": [1.0, 1.5, 2.0, 2.2, 2.6]}, index=[1, 2, 3, 5, 6])
+    out = russell.meeting_changes(means)
+    assert out.loc[("March: cycle 2 to 3", "item")] == pytest.approx(0.5)
+    assert out.loc[("August: cycle 3 to 6", "item")] == pytest.approx(0.6)
+    with pytest.raises(ValueError, match="no row for data cycle"):
+        russell.meeting_changes(means.drop(index=6))
