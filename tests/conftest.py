@@ -9,8 +9,12 @@
   them run last and wait for their results.
 - **The synthetic data**: ``synthetic`` is ``coachbook.synth.generate_all()``,
   run once and shared read-only; ``regenerated`` is ``coachbook.synth.write_all``,
-  run once: the byte-for-byte check against the bundled files, and the second
-  generation that the determinism tests compare ``synthetic`` with.
+  run once in its own interpreter in the background (:class:`EarlyWork`): the
+  byte-for-byte check against the bundled files, and the second generation that
+  the determinism tests compare ``synthetic`` with.
+- **Other subprocess work** that needs nothing from the session (each estimator
+  re-run under other OpenBLAS kernels) starts in the same background thread as
+  soon as collection is over (``EARLY_STEPS`` in a test module).
 - **The notebooks**: nbval executes each chapter notebook once, in an empty
   temporary folder that holds only a copy of the notebook
   (:class:`EmptyFolderNotebooks`), so that run also proves that a reader's copy
@@ -66,7 +70,8 @@ def run(command: list[str], timeout: float | None = None, **kwargs) -> subproces
     (``nice``), so that they take the CPU the tests leave and do not slow them down."""
     if _SESSION_OVER.is_set():
         raise RuntimeError(f"the test session is over; not starting {command[0]}")
-    if threading.current_thread() is BOOK_WORK.thread and shutil.which("nice"):
+    background = threading.current_thread() in (BOOK_WORK.thread, EARLY_WORK.thread)
+    if background and shutil.which("nice"):
         command = ["nice", "-n", str(BACKGROUND_NICENESS), *command]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
     _PROCESSES.add(process)
@@ -139,10 +144,15 @@ class BookWork:
         self.waited: dict[str, float] = {}       # how long the tests waited for it
         self.thread: threading.Thread | None = None
 
+    #: the first piece of work, its fixture name, and the name of the thread
+    prepare = staticmethod(lambda: build_html())
+    prepared = "built_book"
+    name = "book-work"
+
     def start(self, steps: dict[str, object]) -> None:
-        self.steps = {"built_book": lambda html: html, **steps}
+        self.steps = {self.prepared: lambda value: value, **steps}
         self.done = {name: threading.Event() for name in self.steps}
-        self.thread = threading.Thread(target=self._work, name="book-work", daemon=True)
+        self.thread = threading.Thread(target=self._work, name=self.name, daemon=True)
         self.thread.start()
 
     def _work(self) -> None:
@@ -150,7 +160,7 @@ class BookWork:
         failure: BaseException | None = None
         start = time.perf_counter()
         try:
-            html = build_html()
+            html = self.prepare()
         except BaseException as error:  # pytest.fail() included: reported by built_book's users
             failure = error
         for name, step in self.steps.items():
@@ -185,13 +195,29 @@ class BookWork:
             self.thread.join(timeout=30)
 
 
+class EarlyWork(BookWork):
+    """Work that needs nothing from the session, run in a second background thread from
+    the end of collection: test modules declare it as ``EARLY_STEPS = {"fixture name":
+    function}``, each ``function(ROOT)`` returning that fixture's value (the subprocesses
+    that re-run estimators under other OpenBLAS kernels, the regeneration of the
+    synthetic data). Its users are moved to the end of the run, before the book's."""
+
+    prepare = staticmethod(lambda: ROOT)
+    prepared = "repository_root"
+    name = "early-work"
+
+
 BOOK_WORK = BookWork()
+EARLY_WORK = EarlyWork()
 
 
 def book_work(fixture: str, compute):
     """The value of ``fixture``: from the background work when it is scheduled there,
     else computed now by ``compute()``."""
-    return BOOK_WORK.wait(fixture) if BOOK_WORK.scheduled(fixture) else compute()
+    for work in (BOOK_WORK, EARLY_WORK):
+        if work.scheduled(fixture):
+            return work.wait(fixture)
+    return compute()
 
 
 @pytest.fixture(scope="session")
@@ -217,15 +243,40 @@ def _schedule_book_work(config, items: list[pytest.Item]) -> None:
     BOOK_WORK.start(steps)
 
 
+def _schedule_early_work(config, items: list[pytest.Item]) -> None:
+    """Start :class:`EarlyWork` for the ``EARLY_STEPS`` fixtures that selected tests use, and
+    move those tests to the end of the run, before the book's (which stay last)."""
+    if config.option.collectonly:
+        return
+    steps: dict[str, object] = {}
+    users = []
+    for item in items:
+        declared = {**CONFTEST_EARLY_STEPS, **getattr(getattr(item, "module", None), "EARLY_STEPS", {})}
+        used = [fixture for fixture in declared if fixture in getattr(item, "fixturenames", ())]
+        for fixture in used:
+            steps.setdefault(fixture, declared[fixture])
+        if used and "built_book" not in item.fixturenames:
+            users.append(item)
+    if not steps:
+        return
+    moved = set(users)
+    book = [item for item in items if "built_book" in getattr(item, "fixturenames", ())]
+    rest = [item for item in items if item not in moved and item not in set(book)]
+    items[:] = rest + users + book
+    EARLY_WORK.start(steps)
+
+
 def pytest_sessionfinish(session, exitstatus):
     BOOK_WORK.stop()
+    EARLY_WORK.stop()
 
 
 def pytest_terminal_summary(terminalreporter):
-    if BOOK_WORK.seconds:
-        steps = ", ".join(f"{name} {seconds:.1f} s (tests waited {BOOK_WORK.waited.get(name, 0):.1f} s)"
-                          for name, seconds in BOOK_WORK.seconds.items())
-        terminalreporter.write_line(f"book work in the background: {steps}")
+    for label, work in (("early work", EARLY_WORK), ("book work", BOOK_WORK)):
+        if work.seconds:
+            steps = ", ".join(f"{name} {seconds:.1f} s (tests waited {work.waited.get(name, 0):.1f} s)"
+                              for name, seconds in work.seconds.items())
+            terminalreporter.write_line(f"{label} in the background: {steps}")
 
 
 # --- The synthetic data: generated once, regenerated once -----------------------------------
@@ -260,31 +311,57 @@ class Regeneration:
     frames: MappingProxyType     # the frames write_all wrote: a second, independent generation
 
 
+#: Run in a fresh interpreter: ``synth.write_all(folder)``, and pickle the frames it wrote
+#: (captured from its call of ``generate_all``) beside them.
+_REGENERATE = r"""
+import pickle, sys
+from pathlib import Path
+from coachbook import synth
+
+folder, captured = Path(sys.argv[1]), {}
+generate_all = synth.generate_all
+
+def capturing(*args, **kwargs):
+    files = generate_all(*args, **kwargs)
+    captured.update(files)
+    return files
+
+synth.generate_all = capturing
+written = synth.write_all(folder)
+if not captured:  # write_all no longer goes through generate_all: generate the frames separately
+    captured.update(generate_all())
+with open(folder / "frames.pickle", "wb") as out:
+    pickle.dump({"written": [str(path) for path in written], "frames": captured}, out)
+"""
+
+
+def regenerate(root: Path = ROOT) -> Regeneration:
+    """``coachbook.synth.write_all`` into a new temporary folder, in a separate interpreter
+    (so this second generation shares no state with :func:`synthetic`'s), run in the
+    background from the start of the session (:class:`EarlyWork`)."""
+    import pickle
+
+    folder = Path(tempfile.mkdtemp(prefix="synth-regenerated-"))
+    result = run([sys.executable, "-c", _REGENERATE, str(folder)], cwd=root,
+                 env={**os.environ, "PYTHONHASHSEED": "0"})
+    if result.returncode != 0:
+        pytest.fail("coachbook.synth.write_all failed:\n" + result.stderr[-3000:])
+    with open(folder / "frames.pickle", "rb") as stored:
+        saved = pickle.load(stored)
+    (folder / "frames.pickle").unlink()
+    return Regeneration(folder, [Path(path) for path in saved["written"]], MappingProxyType(saved["frames"]))
+
+
+#: Fixtures of this file made by :class:`EarlyWork` (test modules add theirs as ``EARLY_STEPS``).
+CONFTEST_EARLY_STEPS = {"regenerated": regenerate}
+
+
 @pytest.fixture(scope="session")
-def regenerated(tmp_path_factory) -> Regeneration:
-    """``coachbook.synth.write_all`` into a temporary folder, run once per session.
-
-    Its frames (captured from the ``generate_all`` call inside ``write_all``)
-    are the second generation that the determinism tests compare with
-    :func:`synthetic`.
-    """
-    from coachbook import synth
-
-    folder = tmp_path_factory.mktemp("synth")
-    captured: dict = {}
-    generate_all = synth.generate_all
-
-    def capturing(*args, **kwargs):
-        files = generate_all(*args, **kwargs)
-        captured.update(files)
-        return files
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(synth, "generate_all", capturing)
-        written = synth.write_all(folder)
-    if not captured:  # write_all no longer goes through generate_all: generate the frames separately
-        captured.update(generate_all())
-    return Regeneration(folder, written, MappingProxyType(captured))
+def regenerated() -> Regeneration:
+    """``coachbook.synth.write_all`` into a temporary folder, run once per session in its
+    own interpreter (:func:`regenerate`). Its frames are the second generation that the
+    determinism tests compare with :func:`synthetic`."""
+    return book_work("regenerated", regenerate)
 
 
 # --- The notebooks: nbval runs each one once, in an empty folder ---------------------------
@@ -456,6 +533,7 @@ def pytest_collection_modifyitems(session, config, items):
     plugin = EmptyFolderNotebooks()
     plugin.install(items)
     _schedule_book_work(config, items)
+    _schedule_early_work(config, items)
     plugin.order(items)
     config.stash[NOTEBOOK_RUNS] = plugin
 

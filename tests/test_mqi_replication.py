@@ -227,27 +227,44 @@ _KERNELS = [("Sandybridge, 2 threads", {"OPENBLAS_CORETYPE": "Sandybridge",
             ("Prescott, 1 thread", {"OPENBLAS_CORETYPE": "Prescott", "OPENBLAS_NUM_THREADS": "1"})]
 
 
-def test_tables_5_to_7_and_repeated_measures_tests_agree_across_blas_kernels(root):
-    """The stored outputs are checked on other machines: every number must be the same to
-    1e-9 under other OpenBLAS kernels and thread counts (optimizers converged to rounding)."""
+def run_under_kernels(root) -> dict:
+    """Run :data:`_KERNEL_SCRIPT` under the default kernel and each of :data:`_KERNELS`;
+    return each run's JSON, or its error. Started in the background at the beginning of
+    the session (tests/conftest.py, ``EARLY_STEPS``)."""
     import json
     import os
-    import subprocess
     import sys
 
-    import numpy as np
+    from conftest import run
 
     base_env = {k: v for k, v in os.environ.items()
                 if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
-    runs = {"default": base_env, **{label: {**base_env, **env} for label, env in _KERNELS}}
-    procs = {label: subprocess.Popen([sys.executable, "-c", _KERNEL_SCRIPT], cwd=root, env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for label, env in runs.items()}
     results = {}
-    for label, proc in procs.items():
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, f"{label}: {err[-2000:]}"
-        results[label] = json.loads(out.strip().splitlines()[-1])
+    for label, env in [("default", base_env), *((label, {**base_env, **env}) for label, env in _KERNELS)]:
+        proc = run([sys.executable, "-c", _KERNEL_SCRIPT], timeout=300, cwd=root, env=env)
+        results[label] = (json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0
+                          else {"error": proc.stderr[-2000:]})
+    return results
+
+
+EARLY_STEPS = {"kernel_runs": run_under_kernels}
+
+
+@pytest.fixture(scope="module")
+def kernel_runs(root):
+    from conftest import book_work
+
+    return book_work("kernel_runs", lambda: run_under_kernels(root))
+
+
+def test_tables_5_to_7_and_repeated_measures_tests_agree_across_blas_kernels(kernel_runs):
+    """The stored outputs are checked on other machines: every number must be the same to
+    1e-9 under other OpenBLAS kernels and thread counts (optimizers converged to rounding)."""
+    import numpy as np
+
+    results = dict(kernel_runs)
+    for label, r in results.items():
+        assert "error" not in r, f"{label}: {r.get('error')}"
     default = results.pop("default")
     if not default["architecture"]:
         pytest.skip("numpy/scipy do not use OpenBLAS here; OPENBLAS_CORETYPE has no effect")

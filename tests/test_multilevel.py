@@ -396,28 +396,48 @@ print(json.dumps(out))
 """ % (THREE_LEVEL_VC,)
 
 
-def test_fits_agree_across_openblas_kernels(root):
-    """The same fits under other OpenBLAS kernels (OPENBLAS_CORETYPE) agree to 1e-8."""
-    pytest.importorskip("threadpoolctl")
+KERNEL_CORES = [None, "Sandybridge", "Prescott"]
+
+
+def run_under_kernels(root) -> dict:
+    """Run :data:`KERNEL_SCRIPT` under the default kernel and each of :data:`KERNEL_CORES`,
+    in the background from the start of the session (tests/conftest.py, ``EARLY_STEPS``)."""
+    from conftest import run
+
     base = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
     base.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
-    cores = [None, "Sandybridge", "Prescott"]
-    procs = {}
-    for core in cores:
-        env = dict(base) if core is None else {**base, "OPENBLAS_CORETYPE": core}
-        procs[core] = subprocess.Popen([sys.executable, "-c", KERNEL_SCRIPT], env=env, cwd=root,
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out = {}
-    for core, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=300)
-        assert proc.returncode == 0, f"OPENBLAS_CORETYPE={core}: {stderr[-2000:]}"
-        out[core] = json.loads(stdout.strip().splitlines()[-1])
-    default = out[None]
-    same = [core for core in cores[1:] if out[core]["arch"] == default["arch"]]
+    for core in KERNEL_CORES:
+        env = dict(base) if core is None else {**base, "OPENBLAS_CORETYPE": core}
+        proc = run([sys.executable, "-c", KERNEL_SCRIPT], timeout=300, env=env, cwd=root)
+        out[str(core)] = (json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0
+                          else {"error": proc.stderr[-2000:]})
+    return out
+
+
+EARLY_STEPS = {"mixed_kernel_runs": run_under_kernels}
+
+
+@pytest.fixture(scope="module")
+def mixed_kernel_runs(root):
+    from conftest import book_work
+
+    return book_work("mixed_kernel_runs", lambda: run_under_kernels(root))
+
+
+def test_fits_agree_across_openblas_kernels(mixed_kernel_runs):
+    """The same fits under other OpenBLAS kernels (OPENBLAS_CORETYPE) agree to 1e-8."""
+    pytest.importorskip("threadpoolctl")
+    out = mixed_kernel_runs
+    for core, result in out.items():
+        assert "error" not in result, f"OPENBLAS_CORETYPE={core}: {result.get('error')}"
+    default = out["None"]
+    others = [str(core) for core in KERNEL_CORES[1:]]
+    same = [core for core in others if out[core]["arch"] == default["arch"]]
     if same:
         pytest.skip(f"OPENBLAS_CORETYPE={same} did not change the OpenBLAS kernel "
                     f"(threadpoolctl reports {default['arch']} for all), so there is nothing to compare")
-    for core in cores[1:]:
+    for core in others:
         for model in ("three_level", "growth", "logit"):
             assert out[core][model]["converged"] and default[model]["converged"], (core, model)
             for part in ("llf", "fe", "vc"):
