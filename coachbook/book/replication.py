@@ -1,0 +1,291 @@
+"""The published-vs-replicated table, as a reader sees it.
+
+Every chapter ends its replications with the same kind of table: each published
+number next to the number recomputed from the bundled data, how far apart they
+are in published standard errors, and a verdict. :func:`replication_table`
+turns the output of :func:`coachbook.book.compare.compare` (or of
+``published.side_by_side``) into that table:
+
+- human labels (``Published (SE) | Replicated (SE) | Gap in SEs | Verdict``),
+  rows grouped under their table and panel, no index;
+- numbers at the precision the paper printed them (taken from the
+  transcription), integers as integers, p-values as ``< .001``, no ``-0.00``;
+- a verdict in words *and* colour (:func:`verdict`), so it survives a
+  black-and-white printout and a colour-blind reader;
+- in HTML, a layout that fits the text column: on a narrow screen (a phone)
+  each number becomes a small stacked card, so nothing needs sideways
+  scrolling; in print the whole table is kept; and a link that downloads the
+  full table as CSV;
+- with ``summary=True`` (long tables such as A2 and A3), a count of the
+  verdicts and the rows that differ most first, and the full table folded.
+
+The plain-text form (what a terminal, nbval and the PDF fallback show) holds
+the same strings as the HTML.
+"""
+from __future__ import annotations
+
+import html
+import math
+import urllib.parse
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+#: Verdicts, best first: (word, CSS class). The rule is :func:`verdict`.
+VERDICTS = {"agrees": "cb-agrees", "close": "cb-close", "differs": "cb-differs",
+            "no published number": "cb-none"}
+#: |gap| in published SEs up to which a number agrees / is close.
+AGREE_SE, CLOSE_SE = 0.25, 1.0
+#: Relative |gap| up to which a number without a published SE agrees / is close.
+AGREE_REL, CLOSE_REL = 0.20, 0.50
+_P_COLUMNS = ("p-value", "p", "p value")
+
+_CSS = """<style>
+.cb-replication{border-collapse:collapse;width:100%;max-width:100%;font-size:.9em;
+  font-variant-numeric:tabular-nums}
+.cb-replication caption{text-align:left;font-weight:600;padding:.2em 0}
+.cb-replication th,.cb-replication td{padding:.25em .5em;border-bottom:1px solid #ddd;
+  vertical-align:top;text-align:right}
+.cb-replication th:first-child,.cb-replication td:first-child{text-align:left}
+.cb-replication tr.cb-group th{text-align:left;background:#f3f3f3;font-weight:600}
+.cb-replication .cb-verdict{white-space:nowrap;font-weight:600}
+.cb-replication .cb-agrees{color:#1a7a3a}.cb-replication .cb-close{color:#8a5a00}
+.cb-replication .cb-differs{color:#b3261e}.cb-replication .cb-none{color:#555}
+.cb-replication .cb-se{color:#555;white-space:nowrap}
+.cb-download{font-size:.85em}
+@media (max-width:600px){
+  .cb-replication thead{display:none}
+  .cb-replication,.cb-replication tbody,.cb-replication tr,.cb-replication td,
+  .cb-replication tr.cb-group th{display:block;width:auto}
+  .cb-replication tr{border-bottom:1px solid #ccc;padding:.3em 0}
+  .cb-replication td{border:0;text-align:left;padding:.05em .3em}
+  .cb-replication td:first-child{font-weight:600}
+  .cb-replication td[data-label]:not(:first-child)::before{content:attr(data-label) ": ";color:#555}
+}
+@media print{.cb-replication{page-break-inside:auto}.cb-replication tr{page-break-inside:avoid}
+  .cb-download{display:none}}
+</style>"""
+
+
+def _decimals(value) -> int:
+    """Decimals of a transcribed number as it was printed (0.120 is stored as 0.12: 2)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return 0
+    text = repr(float(value))
+    if "e" in text:
+        return 3
+    whole, _, frac = text.partition(".")
+    return 0 if frac == "0" else min(len(frac), 4)
+
+
+def format_number(value, decimals: int) -> str:
+    """``value`` with ``decimals`` decimals; ``""`` for a missing value; never ``-0.00``."""
+    if value is None or pd.isna(value):
+        return ""
+    text = f"{float(value):.{decimals}f}"
+    if text.startswith("-") and float(text) == 0:
+        text = text[1:]
+    return text
+
+
+def format_p(value) -> str:
+    """A p-value as journals print it: ``< .001``, else three decimals without the 0."""
+    if value is None or pd.isna(value):
+        return ""
+    if not 0 <= float(value) <= 1:
+        raise ValueError(f"a p-value must lie in [0, 1], got {value!r}.")
+    if value < 0.001:
+        return "< .001"
+    return f"{value:.3f}".lstrip("0")
+
+
+def verdict(gap, published, published_se=None) -> str:
+    """The verdict on one replicated number.
+
+    With a published standard error: *agrees* when the gap is at most
+    :data:`AGREE_SE` (0.25) published SEs, *close* up to :data:`CLOSE_SE` (1),
+    else *differs*. Without one (counts, shares, means printed without an
+    SE): the gap relative to the published number, *agrees* up to 20%,
+    *close* up to 50%; a published zero needs a zero gap at the shown
+    precision. These are the tolerances the book uses throughout.
+    """
+    if gap is None or pd.isna(gap) or pd.isna(published):
+        return "no published number"
+    gap = abs(float(gap))
+    if published_se is not None and not pd.isna(published_se) and published_se > 0:
+        ratio = gap / float(published_se)
+        return "agrees" if ratio <= AGREE_SE else "close" if ratio <= CLOSE_SE else "differs"
+    if float(published) == 0:
+        return "agrees" if gap < 5e-4 else "differs"
+    ratio = gap / abs(float(published))
+    return "agrees" if ratio <= AGREE_REL else "close" if ratio <= CLOSE_REL else "differs"
+
+
+def _is_p(column: str) -> bool:
+    return str(column).strip().lower() in _P_COLUMNS
+
+
+def _with_se(value: str, se: str) -> str:
+    return f"{value} ({se})" if value and se else value
+
+
+class ReplicationTable:
+    """A published-vs-replicated table: ``.frame`` (the strings shown), ``.data`` (the
+    numbers, for a CSV), and an HTML form that fits the page (see the module docstring)."""
+
+    def __init__(self, frame: pd.DataFrame, data: pd.DataFrame, title: str | None,
+                 csv_name: str, summary: bool):
+        self.frame, self.data, self.title = frame, data, title
+        self.csv_name, self.summary = csv_name, summary
+
+    # -- plain text ---------------------------------------------------------------------
+    def counts(self) -> pd.Series:
+        """How many numbers get each verdict, in the order of :data:`VERDICTS`."""
+        return self.frame["Verdict"].value_counts().reindex(list(VERDICTS), fill_value=0)
+
+    def __repr__(self) -> str:
+        lines = [self.title] if self.title else []
+        counts = self.counts()
+        lines.append("Verdicts: " + ", ".join(f"{n} {word}" for word, n in counts.items() if n))
+        shown = self._worst() if self.summary else self.frame
+        if self.summary:
+            lines.append(f"The {len(shown)} numbers that differ most (full table: {len(self.frame)} rows):")
+        lines.append(shown.to_string(index=False))
+        return "\n".join(lines)
+
+    def _worst(self, n: int = 8) -> pd.DataFrame:
+        order = self.data["gap_in_se"].abs() if "gap_in_se" in self.data else self.data["gap"].abs()
+        keep = order.fillna(-1).sort_values(ascending=False, kind="stable").index[:n]
+        return self.frame.loc[sorted(keep)]
+
+    # -- HTML -----------------------------------------------------------------------------
+    def _rows_html(self, frame: pd.DataFrame) -> str:
+        columns = [c for c in frame.columns if c not in ("Table", "Panel")]
+        head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in columns)
+        body, group = [], None
+        for _, row in frame.iterrows():
+            this = " · ".join(str(row[c]) for c in ("Table", "Panel") if c in frame and row[c])
+            if this and this != group:
+                body.append(f'<tr class="cb-group"><th colspan="{len(columns)}" scope="rowgroup">'
+                            f"{html.escape(this)}</th></tr>")
+                group = this
+            cells = []
+            for c in columns:
+                text = html.escape(str(row[c]))
+                if c == "Verdict":
+                    cells.append(f'<td data-label="{c}" class="cb-verdict {VERDICTS[row[c]]}">{text}</td>')
+                else:
+                    cells.append(f'<td data-label="{html.escape(c)}">{text}</td>')
+            body.append("<tr>" + "".join(cells) + "</tr>")
+        caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
+        return (f'<table class="cb-replication">{caption}<thead><tr>{head}</tr></thead>'
+                f"<tbody>{''.join(body)}</tbody></table>")
+
+    def csv(self) -> str:
+        """The full table, numbers unrounded by display, as CSV text."""
+        return self.data.to_csv(index=False, lineterminator="\n")
+
+    def _download(self) -> str:
+        href = "data:text/csv;charset=utf-8," + urllib.parse.quote(self.csv())
+        return (f'<p class="cb-download"><a download="{html.escape(self.csv_name)}" href="{href}">'
+                f"Download the full table (CSV, {len(self.data)} rows)</a></p>")
+
+    def _repr_html_(self) -> str:
+        counts = self.counts()
+        tally = ", ".join(f'<span class="{VERDICTS[w]}">{n} {w}</span>' for w, n in counts.items() if n)
+        parts = [_CSS, f"<p>Verdicts: {tally}.</p>"]
+        if self.summary:
+            worst = self._worst()
+            parts.append(f"<p>The {len(worst)} numbers that differ most:</p>")
+            parts.append(self._rows_html(worst))
+            parts.append(f"<details><summary>All {len(self.frame)} numbers</summary>"
+                         f"{self._rows_html(self.frame)}</details>")
+        else:
+            parts.append(self._rows_html(self.frame))
+        parts.append(self._download())
+        return "".join(parts)
+
+
+def replication_table(comparison: pd.DataFrame, labels: Mapping[str, str] | None = None,
+                      title: str | None = None, summary: bool | None = None,
+                      csv_name: str = "replication.csv", p_value: pd.Series | None = None
+                      ) -> ReplicationTable:
+    """The reader's published-vs-replicated table of a comparison.
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        The output of :func:`coachbook.book.compare.compare` or
+        ``published.side_by_side``: ``row``, ``column``, ``published``,
+        ``replicated`` and ``gap``, and where they exist ``table``, ``panel``,
+        ``published_se``, ``stars``, ``replicated_se``, ``gap_in_se``.
+    labels : mapping, optional
+        Human labels for the row and column names of the paper
+        (``{"ccasp": "Common Core practices"}``); unnamed ones are shown as
+        printed.
+    title : str, optional
+        A caption.
+    summary : bool, optional
+        Show the verdict counts and the rows that differ most first, with the
+        full table folded. Default: for tables over 30 rows.
+    csv_name : str
+        File name of the CSV download.
+    p_value : Series, optional
+        The replicated p-values, aligned with ``comparison``: added as a
+        column (a reader checks "same side of .05" there).
+
+    Returns
+    -------
+    ReplicationTable
+
+    Raises
+    ------
+    ValueError
+        ``comparison`` is not a DataFrame, is empty or lacks a column.
+    """
+    if not isinstance(comparison, pd.DataFrame):
+        raise ValueError(f"comparison must be a DataFrame from compare(), got {type(comparison).__name__}.")
+    needed = ["row", "column", "published", "replicated", "gap"]
+    missing = [c for c in needed if c not in comparison]
+    if missing:
+        raise ValueError(f"comparison lacks the columns {missing}; pass the output of "
+                         "coachbook.book.compare.compare or published.side_by_side.")
+    if comparison.empty:
+        raise ValueError("comparison has no rows: nothing to show.")
+    if p_value is not None and len(p_value) != len(comparison):
+        raise ValueError(f"p_value has {len(p_value)} values for {len(comparison)} rows; align them.")
+    labels = dict(labels or {})
+    data = comparison.reset_index(drop=True)
+    shown = pd.DataFrame(index=data.index)
+    for key in ("table", "panel"):
+        if key in data:
+            shown[key.title()] = data[key].fillna("").map(lambda v: labels.get(v, v))
+    row = data["row"].map(lambda v: labels.get(v, v))
+    column = data["column"].map(lambda v: labels.get(v, v))
+    single_column = data["column"].nunique() == 1
+    shown["Number"] = row if single_column else row + ", " + column
+    published_cells, replicated_cells = [], []
+    has_se = "published_se" in data
+    for i, r in data.iterrows():
+        stars = str(r.get("stars", "") or "")
+        if _is_p(r["column"]):
+            pub, rep, pub_se, rep_se = format_p(r["published"]), format_p(r["replicated"]), "", ""
+        else:
+            d = max(_decimals(r["published"]), _decimals(r.get("published_se")) if has_se else 0)
+            pub, rep = format_number(r["published"], d), format_number(r["replicated"], d)
+            pub_se = format_number(r.get("published_se"), d) if has_se else ""
+            rep_se = format_number(r.get("replicated_se"), d) if "replicated_se" in data else ""
+        published_cells.append(_with_se(pub + stars, pub_se))
+        replicated_cells.append(_with_se(rep, rep_se))
+    shown["Published (SE)" if has_se else "Published"] = published_cells
+    shown["Replicated (SE)" if "replicated_se" in data else "Replicated"] = replicated_cells
+    if p_value is not None:
+        shown["Replicated p"] = [format_p(v) for v in np.asarray(p_value, dtype=float)]
+    if "gap_in_se" in data:
+        shown["Gap in SEs"] = [format_number(v, 2) for v in data["gap_in_se"]]
+    shown["Verdict"] = [verdict(r["gap"], r["published"], r.get("published_se") if has_se else None)
+                        for _, r in data.iterrows()]
+    if summary is None:
+        summary = len(data) > 30
+    return ReplicationTable(shown, data, title, csv_name, bool(summary))

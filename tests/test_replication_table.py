@@ -1,0 +1,117 @@
+"""The reader's published-vs-replicated table (coachbook.book.replication)."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coachbook.book.replication import format_number, format_p, replication_table, verdict
+
+
+def comparison(**overrides) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "table": ["Table 5", "Table 5", "Table 5"],
+        "panel": ["Panel A", "Panel A", "Panel B"],
+        "row": ["MQI language", "Critique", "Change"],
+        "column": ["Unconditional"] * 3,
+        "published": [0.47, -0.05, 0.2],
+        "published_se": [0.12, 0.1, 0.08],
+        "stars": ["***", "", "*"],
+        "replicated": [0.4799, -0.0004, 0.4],
+        "replicated_se": [0.118, 0.101, 0.081],
+    })
+    frame["gap"] = frame["replicated"] - frame["published"]
+    frame["gap_in_se"] = frame["gap"] / frame["published_se"]
+    return frame.assign(**overrides)
+
+
+def test_verdict_follows_the_tolerances_in_published_standard_errors():
+    assert verdict(0.025, 0.5, 0.1) == "agrees"      # 0.25 SE: the boundary agrees
+    assert verdict(0.026, 0.5, 0.1) == "close"
+    assert verdict(-0.1, 0.5, 0.1) == "close"        # 1 SE: the boundary is close
+    assert verdict(0.11, 0.5, 0.1) == "differs"
+
+
+def test_verdict_without_a_published_se_is_relative_and_exact_at_zero():
+    assert verdict(2, 10, None) == "agrees"           # 20%
+    assert verdict(4, 10, np.nan) == "close"          # 40%
+    assert verdict(6, 10, None) == "differs"
+    assert verdict(0, 0, None) == "agrees" and verdict(0.01, 0, None) == "differs"
+    assert verdict(np.nan, 1, 0.1) == "no published number"
+
+
+def test_numbers_are_shown_at_the_published_precision_without_negative_zeros():
+    table = replication_table(comparison())
+    assert list(table.frame["Published (SE)"]) == ["0.47*** (0.12)", "-0.05 (0.10)", "0.20* (0.08)"]
+    # -0.0004 at two decimals is 0.00, not -0.00
+    assert list(table.frame["Replicated (SE)"]) == ["0.48 (0.12)", "0.00 (0.10)", "0.40 (0.08)"]
+    assert format_number(-0.0004, 3) == "0.000" and format_number(-0.0006, 3) == "-0.001"
+    assert list(table.frame["Verdict"]) == ["agrees", "close", "differs"]
+
+
+def test_p_values_and_counts_are_printed_as_a_reader_expects():
+    frame = pd.DataFrame({"row": ["Joint F-test", "Teachers"], "column": ["p-value", "count"],
+                          "published": [0.0004, 142.0], "replicated": [0.31, 142.0]})
+    frame["gap"] = frame["replicated"] - frame["published"]
+    table = replication_table(frame)
+    assert list(table.frame["Published"]) == ["< .001", "142"]
+    assert list(table.frame["Replicated"]) == [".310", "142"]
+    assert format_p(0.0499) == ".050" and format_p(1.0) == "1.000"
+    with pytest.raises(ValueError, match=r"p-value must lie in \[0, 1\]"):
+        format_p(1.5)
+
+
+def test_html_groups_rows_labels_every_cell_and_offers_the_csv():
+    table = replication_table(comparison(), labels={"Critique": "Critique of own clip"}, title="Table 5")
+    page = table._repr_html_()
+    assert page.count('class="cb-group"') == 2                  # Panel A, then Panel B
+    assert "Critique of own clip" in page and "<caption>Table 5</caption>" in page
+    assert page.count('data-label="Verdict"') == 3               # the stacked layout's labels
+    assert "cb-differs" in page and ">differs<" in page         # a word, not colour alone
+    assert "@media (max-width:600px)" in page and "@media print" in page
+    assert 'download="replication.csv"' in page
+    assert "<th>0</th>" not in page and "Unnamed" not in page   # no index column
+    csv = pd.read_csv(io.StringIO(table.csv()))
+    assert len(csv) == 3 and csv.loc[2, "replicated"] == pytest.approx(0.4)
+
+
+def test_long_tables_show_a_summary_first_and_fold_the_rest():
+    rows = comparison()
+    long = pd.concat([rows] * 12, ignore_index=True)              # 36 rows > 30
+    table = replication_table(long)
+    assert table.summary
+    page = table._repr_html_()
+    assert "<details><summary>All 36 numbers</summary>" in page
+    text = repr(table)
+    assert "Verdicts: 12 agrees, 12 close, 12 differs" in text
+    assert "The 8 numbers that differ most (full table: 36 rows)" in text
+    assert replication_table(long, summary=False).summary is False
+
+
+def test_single_column_tables_name_the_number_by_its_row():
+    table = replication_table(comparison())
+    assert list(table.frame["Number"]) == ["MQI language", "Critique", "Change"]
+    two = comparison(column=["Unconditional", "Controls", "Controls"])
+    assert replication_table(two).frame["Number"].iloc[1] == "Critique, Controls"
+
+
+def test_replicated_p_values_can_be_added():
+    table = replication_table(comparison(), p_value=pd.Series([0.0001, 0.97, 0.02]))
+    assert list(table.frame["Replicated p"]) == ["< .001", ".970", ".020"]
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("not a frame", "must be a DataFrame"),
+    (pd.DataFrame({"row": ["a"], "column": ["b"], "published": [1.0]}), r"lacks the columns \['replicated', 'gap'\]"),
+    (comparison().iloc[:0], "has no rows"),
+])
+def test_bad_input_is_refused_with_a_message(bad, message):
+    with pytest.raises(ValueError, match=message):
+        replication_table(bad)
+
+
+def test_misaligned_p_values_are_refused():
+    with pytest.raises(ValueError, match="p_value has 2 values for 3 rows"):
+        replication_table(comparison(), p_value=pd.Series([0.1, 0.2]))
