@@ -13,7 +13,7 @@ build       the HTML book (``jupyter-book build -W -n --keep-going --all``), the
             environment, as tests/test_publishing.py does) and, for comparison,
             into a fresh one
 generators  each synthetic-data generator of ``coachbook.synth`` and ``write_all``
-fit_mixed   ``coachbook.multilevel.fit_mixed`` on a random-intercept and a
+fit_mixed   ``coachbook.estimators.mixed.fit_mixed`` on a random-intercept and a
             random-slope model of the bundled data
 
 A benchmark, not a test: it asserts nothing about speed and pytest does not
@@ -131,7 +131,7 @@ def generators(args) -> list[Row]:
 
 def fit_mixed(args) -> list[Row]:
     from coachbook import data
-    from coachbook.multilevel import fit_mixed as fit
+    from coachbook.estimators.mixed import fit_mixed as fit
     from coachbook.synth import mqi_outcomes as mo
 
     teachers = data.load("mqi/teachers")

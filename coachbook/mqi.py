@@ -10,7 +10,7 @@ files with them; this module only re-exports them so that chapters and
 readers can write ``from coachbook import mqi`` and ``mqi.table5_estimates``.
 Their documentation is in :mod:`coachbook.synth.mqi_outcomes`, except for
 :func:`lee_bounds_fe`, the sharp Lee bounds of the follow-up year, which is
-:func:`coachbook.attrition.lee_bounds_fe`.
+:func:`coachbook.estimators.lee_fe.lee_bounds_fe`.
 
 Each ``table*_estimates(files, teachers)`` takes a mapping of file names to
 data frames (``"mqi/reflections"``, ``"mqi/student_survey"``,
@@ -18,12 +18,12 @@ data frames (``"mqi/reflections"``, ``"mqi/student_survey"``,
 ``"mqi/teachers"``, and returns tidy rows keyed like
 ``data/published/kraft_hill_2019.csv``.
 """
-from .attrition import lee_bounds_fe
+from .estimators.lee_fe import lee_bounds_fe
+from .estimators.random_intercept import fit_random_intercept
 from .synth.mqi_outcomes import (
     IMPUTATIONS,
     ambitious_scale,
     figure1_shares,
-    fit_random_intercept,
     impute_priors,
     mqi_reliabilities,
     prior_coverage,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import data
-from ._validate import require_columns, require_dataframe
+from coachbook.estimators._validate import require_columns, require_dataframe
 
 KEYS = ["table", "panel", "row", "column"]
 COLUMNS = KEYS + ["estimate", "se", "stars", "n", "note"]

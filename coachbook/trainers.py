@@ -8,8 +8,6 @@ scores without copying notebook code.
 - :func:`theory_of_action_chart`   a chain of boxes and labelled arrows, drawn with Altair
 - :func:`simulate_trainee`          a *simulated* trainee's rubric scores: master score
                                     plus a per-item bias and noise, rounded and clipped
-- :func:`calibration_by_item`       exact and adjacent agreement, mean difference and
-                                    weighted kappa per rubric item, with a verdict
 - :func:`preconference_composite`   the depth-and-specificity composite of Russell et al.
                                     (2020): the four items put on 0-3 and averaged
 - :func:`score_planning_conversation`  scores one planning conversation on the four
@@ -25,8 +23,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from coachbook._validate import require_columns, require_dataframe, require_numeric
-from coachbook.reliability import rater_agreement
+from coachbook.estimators._validate import require_columns, require_numeric
 
 __all__ = [
     "PRECONFERENCE_ITEMS",
@@ -35,7 +32,6 @@ __all__ = [
     "score_planning_conversation",
     "planning_next_steps",
     "simulate_trainee",
-    "calibration_by_item",
     "theory_of_action_chart",
 ]
 
@@ -264,55 +260,6 @@ def simulate_trainee(master: pd.DataFrame, items: Sequence[str], bias: Mapping[s
     latent = scores + offsets[None, :] + rng.normal(0.0, noise_sd, scores.shape)
     trainee = np.clip(np.rint(latent), low, high).astype(int)
     return pd.DataFrame(trainee, index=master.index, columns=list(items))
-
-
-def calibration_by_item(master: pd.DataFrame, trainee: pd.DataFrame, items: Sequence[str],
-                        categories: Sequence[int] = (0, 1, 2, 3), tolerance: float = 0.15) -> pd.DataFrame:
-    """Agreement of a trainee with the master scores, item by item and overall.
-
-    Returns one row per item plus ``"all items"``, with columns ``n``,
-    ``exact`` (share of identical scores), ``adjacent`` (share within one
-    point, exact included), ``mean_difference`` (trainee minus master; positive
-    = the trainee scores higher), ``linear_kappa`` (linear weighted kappa;
-    missing when kappa is undefined, e.g. when both raters used one score
-    only) and ``tendency``: ``"scores higher"`` or ``"scores lower"`` when the
-    mean difference exceeds ``tolerance`` points, otherwise ``"in line"``.
-    Whether higher is more lenient depends on the item: on a rubric item where
-    a high score is good it is; on an item that counts faults (the MQI's
-    Errors items) a higher score is harsher.
-    """
-    require_dataframe(master, "master")
-    require_dataframe(trainee, "trainee")
-    require_columns(master, list(items), "master")
-    require_columns(trainee, list(items), "trainee")
-    if len(master) != len(trainee) or not master.index.equals(trainee.index):
-        raise ValueError("master and trainee must score the same segments, with the same index.")
-    if tolerance < 0:
-        raise ValueError(f"tolerance must be 0 or more, got {tolerance!r}.")
-
-    def summary(m, t) -> dict:
-        try:
-            row = rater_agreement(m, t, categories=list(categories)).to_dict()
-        except ValueError as error:
-            if "undefined" not in str(error):
-                raise
-            gap = np.asarray(t, float) - np.asarray(m, float)
-            row = {"n": len(gap), "exact": float(np.mean(gap == 0)),
-                   "adjacent": float(np.mean(np.abs(gap) <= 1)),
-                   "mean_difference": float(gap.mean()), "linear_kappa": np.nan}
-        return row
-
-    rows = {item: summary(master[item], trainee[item]) for item in items}
-    rows["all items"] = summary(master[list(items)].to_numpy().ravel(),
-                                trainee[list(items)].to_numpy().ravel())
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out["n"] = out["n"].astype(int)
-    for column in ["exact", "adjacent", "mean_difference", "linear_kappa"]:
-        out[column] = out[column].astype(float)
-    out["tendency"] = np.where(out["mean_difference"] > tolerance, "scores higher",
-                               np.where(out["mean_difference"] < -tolerance, "scores lower", "in line"))
-    out.index.name = "item"
-    return out
 
 
 # ---------------------------------------------------------------------------

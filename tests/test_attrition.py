@@ -1,18 +1,14 @@
-"""Tests for coachbook.attrition: rates, the WWC standard and Lee bounds."""
+"""Tests for coachbook.estimators.attrition: rates, the WWC standard and Lee bounds."""
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from coachbook.attrition import (
-    WWC_BOUNDARIES,
-    attrition_rates,
-    lee_bounds,
-    lee_bounds_fe,
-    lee_trimming_weights,
-    wwc_attrition_rating,
-)
+from coachbook.estimators.attrition import attrition_rates
+from coachbook.estimators.lee import lee_bounds, lee_trimming_weights
+from coachbook.estimators.lee_fe import lee_bounds_fe
+from coachbook.estimators.wwc import WWC_BOUNDARIES, wwc_attrition_rating
 
 REFERENCE = Path(__file__).parent / "reference_data"
 
@@ -291,14 +287,10 @@ def test_wwc_rating_bad_inputs():
 
 
 # ---- robustness checks: retention LPM, stayers vs leavers, moderation, multiple tests
-from coachbook import rct  # noqa: E402
-from coachbook.attrition import (  # noqa: E402
-    joint_attrition_test,
-    lpm_block_fe,
-    multiple_testing,
-    stayer_leaver_table,
-    treatment_interaction,
-)
+from coachbook.estimators import balance, rct  # noqa: E402
+from coachbook.estimators.attrition import (joint_attrition_test, lpm_block_fe,  # noqa: E402
+                                            stayer_leaver_table)
+from coachbook.estimators.moderation import multiple_testing, treatment_interaction  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -349,7 +341,7 @@ def test_lpm_block_fe_bad_inputs(toy):
 
 def test_stayer_leaver_table_matches_balance_table(toy):
     table = stayer_leaver_table(toy, ["x1", "x2"], "observed")
-    reference = rct.balance_table(toy.assign(exit=1 - toy["observed"]), ["x1", "x2"], treatment="exit")
+    reference = balance.balance_table(toy.assign(exit=1 - toy["observed"]), ["x1", "x2"], treatment="exit")
     assert np.allclose(table["difference"], reference["difference"])
     assert np.allclose(table["p"], reference["p"])
     assert np.allclose(table["mean_exit"], reference["mean_treatment"])
@@ -359,7 +351,7 @@ def test_stayer_leaver_table_matches_balance_table(toy):
 
 def test_joint_attrition_test_matches_joint_balance_test_and_drops_collinear(toy):
     ours = joint_attrition_test(toy, ["x1", "x2", "x3"], "observed")
-    reference = rct.joint_balance_test(toy.assign(exit=1 - toy["observed"]), ["x1", "x2"],
+    reference = balance.joint_balance_test(toy.assign(exit=1 - toy["observed"]), ["x1", "x2"],
                                        treatment="exit")
     assert ours.df_num == 2  # x3 = 1 - x2 is dropped, as Stata omits it
     assert ours.p == pytest.approx(reference.p)
@@ -373,7 +365,7 @@ def test_joint_attrition_test_drops_exact_combinations_of_blocks_and_earlier_col
     d = toy.assign(z1=0.3 * toy["x1"] - 2 * block_b + 0.1,          # blocks + x1 + intercept
                    z2=toy["x1"] + 3e-4 * toy["m"])                    # nearly x1, not exactly
     ours = joint_attrition_test(d, ["x1", "z1", "x2", "x3", "z2"], "observed")
-    reference = rct.joint_balance_test(d.assign(exit=1 - d["observed"]), ["x1", "x2", "z2"],
+    reference = balance.joint_balance_test(d.assign(exit=1 - d["observed"]), ["x1", "x2", "z2"],
                                        treatment="exit")
     assert ours.df_num == 3
     assert ours.statistic == pytest.approx(reference.statistic, rel=1e-8)
@@ -383,7 +375,7 @@ def test_attrition_checks_allow_a_block_nobody_left(toy):
     d = toy.copy()
     d.loc[d["block"] == "a", "observed"] = 1
     with pytest.raises(ValueError, match="only one arm"):
-        rct.joint_balance_test(d.assign(exit=1 - d["observed"]), ["x1"], treatment="exit")
+        balance.joint_balance_test(d.assign(exit=1 - d["observed"]), ["x1"], treatment="exit")
     assert 0 < joint_attrition_test(d, ["x1", "x2"], "observed").p < 1
     assert stayer_leaver_table(d, ["x1"], "observed").loc["x1", "n_exit"] == (d["observed"] == 0).sum()
 
@@ -422,7 +414,7 @@ def test_treatment_interaction_drops_a_main_effect_absorbed_by_blocks(toy):
 
 
 def test_treatment_interaction_random_intercept_and_pooling():
-    from coachbook.multilevel import fit_mixed
+    from coachbook.estimators.mixed import fit_mixed
 
     rng = np.random.default_rng(3)
     teachers = pd.DataFrame({"tid": range(40), "treatment": np.tile([0, 1], 20),
@@ -520,7 +512,7 @@ def test_lee_bounds_fe_whole_units_is_rct_itt_on_the_units_kept(lee_design):
 def test_lee_bounds_fe_fractional_unit_is_a_frequency_weight(lee_design):
     """The unit cut in part enters the regression as a fractional frequency weight: its
     weighted fit equals OLS on a sample in which every whole unit is repeated."""
-    from coachbook.attrition import _weighted_block_ols
+    from coachbook.estimators.lee_fe import _weighted_block_ols
 
     roster, units, _ = lee_design
     d = units.dropna(subset=["score"]).reset_index(drop=True)
@@ -539,7 +531,8 @@ def test_lee_bounds_fe_fractional_unit_is_a_frequency_weight(lee_design):
 
 
 def test_lee_bounds_fe_multilevel_whole_units_is_the_random_intercept_fit(lee_design):
-    from coachbook.synth.mqi_outcomes import _dummies, fit_random_intercept
+    from coachbook.estimators.ols import dummies as _dummies
+    from coachbook.estimators.random_intercept import fit_random_intercept
 
     roster, units, students = lee_design
     fe = lee_bounds_fe(students, "score", roster, multilevel=True, block="site", cluster="unit",
@@ -560,8 +553,9 @@ def test_lee_bounds_fe_multilevel_whole_units_is_the_random_intercept_fit(lee_de
 
 def test_weighted_random_intercept_moves_continuously_between_dropping_and_keeping_a_unit(
         lee_design):
-    from coachbook.attrition import _weighted_random_intercept
-    from coachbook.synth.mqi_outcomes import _dummies, fit_random_intercept
+    from coachbook.estimators.lee_fe import _weighted_random_intercept
+    from coachbook.estimators.ols import dummies as _dummies
+    from coachbook.estimators.random_intercept import fit_random_intercept
 
     _, _, students = lee_design
     y, t = students["score"].to_numpy(), students["treatment"].to_numpy(float)

@@ -2,7 +2,7 @@
 
 Each case below was found by a survey of the public functions of rct, design,
 power, reliability, multilevel (pool_rubin, multiply_impute) and growth: before
-the shared checks of ``coachbook._validate`` these inputs returned a wrong or
+the shared checks of ``coachbook.estimators._validate`` these inputs returned a wrong or
 meaningless number (NaN, inf, a p-value from rounding noise, a changed weight),
 or failed with an unrelated error (TypeError, KeyError, LinAlgError ...).
 The last tests check that the valid neighbours of those inputs still work.
@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coachbook import _validate as v
-from coachbook import design, growth, power, rct, reliability
-from coachbook.multilevel import multiply_impute, pool_rubin
+from coachbook.estimators import (_validate, _values, agreement, balance, costs, effect_sizes,
+                                  growth, hlm_tests, icc, power, randomization, rct,
+                                  repeated_measures)
+from coachbook.estimators.imputation import multiply_impute, pool_rubin
 
 RNG = np.random.default_rng(20240611)
 N = 40
@@ -102,65 +103,65 @@ CASES = [
     ("itt effect size with a constant control group (ZeroDivisionError)",
      lambda: rct.itt(trial(y=np.where(TRIAL["treatment"] == 0, 1.0, TRIAL["y"])), "y").effect_size,
      "control-group SD of 'y' is 0.0"),
-    # ---- rct.balance_table / joint_balance_test ---------------------------------------
+    # ---- balance.balance_table / joint_balance_test ---------------------------------------
     ("balance_table constant covariate (p from rounding noise)",
-     lambda: rct.balance_table(trial(x=1.0), ["x"]), "covariate 'x' is constant"),
+     lambda: balance.balance_table(trial(x=1.0), ["x"]), "covariate 'x' is constant"),
     ("balance_table covariate constant within blocks",
-     lambda: rct.balance_table(trial(x=TRIAL["block"].map({"a": 0, "b": 1, "c": 0, "d": 1}) * 1.0), ["x"]),
+     lambda: balance.balance_table(trial(x=TRIAL["block"].map({"a": 0, "b": 1, "c": 0, "d": 1}) * 1.0), ["x"]),
      "'x' is reproduced exactly by the treatment and the block fixed effects"),
     ("balance_table infinite covariate (NaN row)",
-     lambda: rct.balance_table(trial(x=with_inf(TRIAL["x"])), ["x"]), "covariate column 'x' has 1 infinite"),
+     lambda: balance.balance_table(trial(x=with_inf(TRIAL["x"])), ["x"]), "covariate column 'x' has 1 infinite"),
     ("balance_table no covariates (empty table)",
-     lambda: rct.balance_table(TRIAL, []), "covariates is empty"),
+     lambda: balance.balance_table(TRIAL, []), "covariates is empty"),
     ("balance_table duplicated covariate (silently deduplicated)",
-     lambda: rct.balance_table(TRIAL, ["x", "x"]), "covariates lists 'x' more than once"),
+     lambda: balance.balance_table(TRIAL, ["x", "x"]), "covariates lists 'x' more than once"),
     ("balance_table one unit per arm (se NaN)",
-     lambda: rct.balance_table(trial(x=np.r_[1.0, 2.0, [np.nan] * (N - 2)]), ["x"], block=None),
+     lambda: balance.balance_table(trial(x=np.r_[1.0, 2.0, [np.nan] * (N - 2)]), ["x"], block=None),
      "no residual degrees of freedom"),
     ("joint_balance_test infinite covariate (MissingDataError)",
-     lambda: rct.joint_balance_test(trial(x=with_inf(TRIAL["x"])), ["x"]), "covariate column 'x' has 1 infinite"),
+     lambda: balance.joint_balance_test(trial(x=with_inf(TRIAL["x"])), ["x"]), "covariate column 'x' has 1 infinite"),
     ("joint_balance_test duplicated covariate (rank-deficient Wald test)",
-     lambda: rct.joint_balance_test(TRIAL, ["x", "x"]), "covariates lists 'x' more than once"),
+     lambda: balance.joint_balance_test(TRIAL, ["x", "x"]), "covariates lists 'x' more than once"),
     ("joint_balance_test treatment as covariate (F = 7e31)",
-     lambda: rct.joint_balance_test(TRIAL, ["treatment"]), "column 'treatment' is used both as the treatment and as a covariate"),
+     lambda: balance.joint_balance_test(TRIAL, ["treatment"]), "column 'treatment' is used both as the treatment and as a covariate"),
     ("joint_balance_test covariate copying the treatment",
-     lambda: rct.joint_balance_test(trial(copy=TRIAL["treatment"] * 1.0), ["copy"]), "'treatment' is reproduced exactly by the covariates"),
+     lambda: balance.joint_balance_test(trial(copy=TRIAL["treatment"] * 1.0), ["copy"]), "'treatment' is reproduced exactly by the covariates"),
     # ---- rct randomization --------------------------------------------------------------
     ("randomize_within_blocks fractional count (rounded up)",
-     lambda: rct.randomize_within_blocks(TRIAL, n_treated={b: 2.5 for b in "abcd"}, seed=1), "n_treated['a'] must be a whole number"),
+     lambda: randomization.randomize_within_blocks(TRIAL, n_treated={b: 2.5 for b in "abcd"}, seed=1), "n_treated['a'] must be a whole number"),
     ("randomize_within_blocks NaN count (treats nobody)",
-     lambda: rct.randomize_within_blocks(TRIAL, n_treated={b: np.nan for b in "abcd"}, seed=1), "n_treated['a'] must be a whole number"),
+     lambda: randomization.randomize_within_blocks(TRIAL, n_treated={b: np.nan for b in "abcd"}, seed=1), "n_treated['a'] must be a whole number"),
     ("randomize_within_blocks boolean count",
-     lambda: rct.randomize_within_blocks(TRIAL, n_treated={b: True for b in "abcd"}, seed=1), "n_treated['a'] must be a whole number"),
+     lambda: randomization.randomize_within_blocks(TRIAL, n_treated={b: True for b in "abcd"}, seed=1), "n_treated['a'] must be a whole number"),
     ("randomize_within_blocks seed=None (not reproducible)",
-     lambda: rct.randomize_within_blocks(TRIAL, seed=None), "seed is required"),
+     lambda: randomization.randomize_within_blocks(TRIAL, seed=None), "seed is required"),
     ("randomize_within_blocks text seed (TypeError)",
-     lambda: rct.randomize_within_blocks(TRIAL, seed="a"), "seed must be a non-negative integer"),
+     lambda: randomization.randomize_within_blocks(TRIAL, seed="a"), "seed must be a non-negative integer"),
     ("rerandomization_distribution infinite covariate (says 'constant')",
-     lambda: rct.rerandomization_distribution(trial(x=with_inf(TRIAL["x"])), "x", n_draws=5), "covariate column 'x' has 1 infinite"),
+     lambda: randomization.rerandomization_distribution(trial(x=with_inf(TRIAL["x"])), "x", n_draws=5), "covariate column 'x' has 1 infinite"),
     ("rerandomization_distribution fractional n_draws (TypeError)",
-     lambda: rct.rerandomization_distribution(TRIAL, "x", n_draws=5.5), "n_draws must be an integer"),
+     lambda: randomization.rerandomization_distribution(TRIAL, "x", n_draws=5.5), "n_draws must be an integer"),
     ("rerandomization_distribution boolean n_draws",
-     lambda: rct.rerandomization_distribution(TRIAL, "x", n_draws=True), "n_draws must be an integer"),
+     lambda: randomization.rerandomization_distribution(TRIAL, "x", n_draws=True), "n_draws must be an integer"),
     ("rerandomization_distribution covariate is the block",
-     lambda: rct.rerandomization_distribution(trial(block=TRIAL["school"] % 2), "block", "block", n_draws=5), "used both as the covariate and as the block"),
+     lambda: randomization.rerandomization_distribution(trial(block=TRIAL["school"] % 2), "block", "block", n_draws=5), "used both as the covariate and as the block"),
     # ---- design -------------------------------------------------------------------------
     ("randomization_balance_test infinite covariate (LinAlgError)",
-     lambda: design.randomization_balance_test(trial(x=with_inf(TRIAL["x"])), ["x"], n_draws=100), "covariate column 'x' has 1 infinite"),
+     lambda: randomization.randomization_balance_test(trial(x=with_inf(TRIAL["x"])), ["x"], n_draws=100), "covariate column 'x' has 1 infinite"),
     ("randomization_balance_test covariates as a string",
-     lambda: design.randomization_balance_test(TRIAL, "x", n_draws=100), "covariates must be a list of column names"),
+     lambda: randomization.randomization_balance_test(TRIAL, "x", n_draws=100), "covariates must be a list of column names"),
     ("randomization_balance_test treatment as covariate (LinAlgError)",
-     lambda: design.randomization_balance_test(TRIAL, ["treatment"], n_draws=100), "used both as the treatment and as a covariate"),
+     lambda: randomization.randomization_balance_test(TRIAL, ["treatment"], n_draws=100), "used both as the treatment and as a covariate"),
     ("randomization_balance_test text seed",
-     lambda: design.randomization_balance_test(TRIAL, ["x"], n_draws=100, seed="7"), "seed must be a non-negative integer"),
+     lambda: randomization.randomization_balance_test(TRIAL, ["x"], n_draws=100, seed="7"), "seed must be a non-negative integer"),
     ("net_cost boolean cost (read as $1)",
-     lambda: design.net_cost(True, 72, 15000, retention_effect=0.106), "cost_per_teacher must be a number (dollars), got the boolean"),
+     lambda: costs.net_cost(True, 72, 15000, retention_effect=0.106), "cost_per_teacher must be a number (dollars), got the boolean"),
     ("net_cost cost as text",
-     lambda: design.net_cost("3500", 72, 15000, retention_effect=0.106), "cost_per_teacher must be a number (dollars), got the text '3500'"),
+     lambda: costs.net_cost("3500", 72, 15000, retention_effect=0.106), "cost_per_teacher must be a number (dollars), got the text '3500'"),
     ("net_cost boolean retention effect (read as 100 points)",
-     lambda: design.net_cost(3500, 72, 15000, retention_effect=True), "retention_effect must be a number, got the boolean"),
+     lambda: costs.net_cost(3500, 72, 15000, retention_effect=True), "retention_effect must be a number, got the boolean"),
     ("net_cost boolean teacher count",
-     lambda: design.net_cost(3500, True, 15000, retention_effect=0.1), "n_teachers must be a number"),
+     lambda: costs.net_cost(3500, True, 15000, retention_effect=0.1), "n_teachers must be a number"),
     # ---- power --------------------------------------------------------------------------
     ("multiplier NaN df (NaN)", lambda: power.multiplier(np.nan), "df (degrees of freedom) must be a number, got NaN"),
     ("multiplier zero df (NaN)", lambda: power.multiplier(0), "df (degrees of freedom) must be positive"),
@@ -193,88 +194,88 @@ CASES = [
     ("mdes_table missing parameter (TypeError)", lambda: power.mdes_table(power.mdes_ira), "mdes_ira needs ['n']"),
     ("mdes_table set as axis", lambda: power.mdes_table(power.mdes_ira, n={20, 40}), "grid axis 'n' is a set"),
     # ---- reliability: ICCs --------------------------------------------------------------
-    ("icc constant ratings (NaN table)", lambda: reliability.icc(LONG.assign(score=2.0), "lesson", "rater", "score"), "every rating is constant"),
+    ("icc constant ratings (NaN table)", lambda: icc.icc(LONG.assign(score=2.0), "lesson", "rater", "score"), "every rating is constant"),
     ("icc equal target means (ICC(1,k) = -inf)",
-     lambda: reliability.icc(LONG.assign(score=LONG["rater"].map({"r1": 1.0, "r2": 2.0, "r3": 3.0})), "lesson", "rater", "score"),
+     lambda: icc.icc(LONG.assign(score=LONG["rater"].map({"r1": 1.0, "r2": 2.0, "r3": 3.0})), "lesson", "rater", "score"),
      "every target has the same mean rating"),
-    ("icc infinite rating (NaN table)", lambda: reliability.icc(LONG.assign(score=with_inf(LONG["score"])), "lesson", "rater", "score"), "ratings column 'score' has 1 infinite"),
-    ("icc numeric text ratings", lambda: reliability.icc(LONG.assign(score=LONG["score"].astype(str)), "lesson", "rater", "score"), "ratings column 'score' of data must be numeric, but it holds numbers stored as text"),
-    ("icc missing target id", lambda: reliability.icc(LONG.assign(lesson=np.r_[np.nan, LONG["lesson"][1:]]), "lesson", "rater", "score"), "column 'lesson' has 1 missing value"),
-    ("icc targets and raters the same column", lambda: reliability.icc(LONG, "lesson", "lesson", "score"), "column 'lesson' is used both as the targets and as the raters"),
-    ("icc_wide constant table (NaN table)", lambda: reliability.icc_wide(np.ones((5, 3))), "every rating is constant"),
-    ("icc_wide infinite rating (NaN table)", lambda: reliability.icc_wide(WIDE.assign(r1=with_inf(WIDE["r1"]))), "ratings of rater 'r1' has 1 infinite"),
+    ("icc infinite rating (NaN table)", lambda: icc.icc(LONG.assign(score=with_inf(LONG["score"])), "lesson", "rater", "score"), "ratings column 'score' has 1 infinite"),
+    ("icc numeric text ratings", lambda: icc.icc(LONG.assign(score=LONG["score"].astype(str)), "lesson", "rater", "score"), "ratings column 'score' of data must be numeric, but it holds numbers stored as text"),
+    ("icc missing target id", lambda: icc.icc(LONG.assign(lesson=np.r_[np.nan, LONG["lesson"][1:]]), "lesson", "rater", "score"), "column 'lesson' has 1 missing value"),
+    ("icc targets and raters the same column", lambda: icc.icc(LONG, "lesson", "lesson", "score"), "column 'lesson' is used both as the targets and as the raters"),
+    ("icc_wide constant table (NaN table)", lambda: icc.icc_wide(np.ones((5, 3))), "every rating is constant"),
+    ("icc_wide infinite rating (NaN table)", lambda: icc.icc_wide(WIDE.assign(r1=with_inf(WIDE["r1"]))), "ratings of rater 'r1' has 1 infinite"),
     ("icc_wide duplicated rater column (says 'not numeric')",
-     lambda: reliability.icc_wide(pd.DataFrame(WIDE.to_numpy()[:, :2], columns=["a", "a"])), "rater column(s) ['a'] appear more than once"),
-    ("icc_wide 3-D input", lambda: reliability.icc_wide(np.ones((2, 2, 2))), "ratings must be a non-empty 2-D table"),
+     lambda: icc.icc_wide(pd.DataFrame(WIDE.to_numpy()[:, :2], columns=["a", "a"])), "rater column(s) ['a'] appear more than once"),
+    ("icc_wide 3-D input", lambda: icc.icc_wide(np.ones((2, 2, 2))), "ratings must be a non-empty 2-D table"),
     ("icc_by_group constant subset (NaN row)",
-     lambda: reliability.icc_by_group(LONG.assign(score=np.where(LONG["lesson"] < 4, 1.0, LONG["score"]), sub=np.where(LONG["lesson"] < 4, "x", "w")),
+     lambda: icc.icc_by_group(LONG.assign(score=np.where(LONG["lesson"] < 4, 1.0, LONG["score"]), sub=np.where(LONG["lesson"] < 4, "x", "w")),
                                       "lesson", "rater", "score", "sub"), "subset 'x' of 'sub': every rating is constant"),
-    ("icc_by_group by is the target", lambda: reliability.icc_by_group(LONG, "lesson", "rater", "score", "lesson"), "used both as the targets and as the subset (by)"),
+    ("icc_by_group by is the target", lambda: icc.icc_by_group(LONG, "lesson", "rater", "score", "lesson"), "used both as the targets and as the subset (by)"),
     ("icc_by_group missing subset",
-     lambda: reliability.icc_by_group(LONG.assign(sub=np.where(LONG["lesson"] < 4, None, "w")), "lesson", "rater", "score", "sub"), "subset column 'sub' has"),
+     lambda: icc.icc_by_group(LONG.assign(sub=np.where(LONG["lesson"] < 4, None, "w")), "lesson", "rater", "score", "sub"), "subset column 'sub' has"),
     # ---- reliability: kappa -------------------------------------------------------------
     ("weighted_kappa duplicated category (weights change)",
-     lambda: reliability.weighted_kappa([1, 2, 3, 4], [1, 2, 4, 4], categories=[1, 2, 2, 3, 4]), "categories lists [2] more than once"),
+     lambda: agreement.weighted_kappa([1, 2, 3, 4], [1, 2, 4, 4], categories=[1, 2, 2, 3, 4]), "categories lists [2] more than once"),
     ("weighted_kappa categories as a set (arbitrary order)",
-     lambda: reliability.weighted_kappa([1, 2, 3], [1, 2, 2], categories={1, 2, 3}), "categories must be a list of the scale points in order"),
+     lambda: agreement.weighted_kappa([1, 2, 3], [1, 2, 2], categories={1, 2, 3}), "categories must be a list of the scale points in order"),
     ("weighted_kappa categories as a string",
-     lambda: reliability.weighted_kappa(list("abab"), list("abba"), categories="ab"), "categories must be a list"),
+     lambda: agreement.weighted_kappa(list("abab"), list("abba"), categories="ab"), "categories must be a list"),
     ("weighted_kappa numeric text codes (ordered '10' < '2')",
-     lambda: reliability.weighted_kappa(["1", "2", "10"], ["1", "10", "2"]), "the codes are numbers stored as text"),
+     lambda: agreement.weighted_kappa(["1", "2", "10"], ["1", "10", "2"]), "the codes are numbers stored as text"),
     ("weighted_kappa mixed text and number codes (TypeError)",
-     lambda: reliability.weighted_kappa([1, 2, 3], ["1", "2", "3"]), "the codes mix numbers and text"),
+     lambda: agreement.weighted_kappa([1, 2, 3], ["1", "2", "3"]), "the codes mix numbers and text"),
     ("weighted_kappa infinite code (kappa 1)",
-     lambda: reliability.weighted_kappa([1, 2, np.inf], [1, 2, np.inf]), "the codes include infinity"),
-    ("weighted_kappa 2-D rater", lambda: reliability.weighted_kappa(np.ones((2, 2)), np.ones((2, 2))), "rater1 must be one-dimensional"),
-    ("weighted_kappa scalar rater", lambda: reliability.weighted_kappa(1, 1), "rater1 must be a sequence of codes"),
+     lambda: agreement.weighted_kappa([1, 2, np.inf], [1, 2, np.inf]), "the codes include infinity"),
+    ("weighted_kappa 2-D rater", lambda: agreement.weighted_kappa(np.ones((2, 2)), np.ones((2, 2))), "rater1 must be one-dimensional"),
+    ("weighted_kappa scalar rater", lambda: agreement.weighted_kappa(1, 1), "rater1 must be a sequence of codes"),
     ("weighted_kappa_from_table proportions (n = 1, wrong ASE)",
-     lambda: reliability.weighted_kappa_from_table([[0.4, 0.1], [0.1, 0.4]]), "table must hold counts (whole numbers"),
+     lambda: agreement.weighted_kappa_from_table([[0.4, 0.1], [0.1, 0.4]]), "table must hold counts (whole numbers"),
     ("weighted_kappa_from_table infinite count (OverflowError)",
-     lambda: reliability.weighted_kappa_from_table([[1, np.inf], [0, 3]]), "table holds infinite counts"),
+     lambda: agreement.weighted_kappa_from_table([[1, np.inf], [0, 3]]), "table holds infinite counts"),
     ("weighted_kappa_from_table boolean table",
-     lambda: reliability.weighted_kappa_from_table([[True, False], [False, True]]), "table must hold counts, got True/False"),
+     lambda: agreement.weighted_kappa_from_table([[True, False], [False, True]]), "table must hold counts, got True/False"),
     ("weighted_kappa_from_table numeric text",
-     lambda: reliability.weighted_kappa_from_table([["1", "2"], ["0", "3"]]), "table (counts) must be numbers, but they are numbers stored as text"),
-    ("rater_agreement duplicated category", lambda: reliability.rater_agreement([1, 2, 3, 4], [1, 2, 4, 4], categories=[1, 2, 2, 3, 4]), "categories lists [2] more than once"),
-    ("rater_agreement infinite score (mean difference NaN)", lambda: reliability.rater_agreement([1, 2, np.inf], [1, 2, np.inf]), "the codes include infinity"),
+     lambda: agreement.weighted_kappa_from_table([["1", "2"], ["0", "3"]]), "table (counts) must be numbers, but they are numbers stored as text"),
+    ("rater_agreement duplicated category", lambda: agreement.rater_agreement([1, 2, 3, 4], [1, 2, 4, 4], categories=[1, 2, 2, 3, 4]), "categories lists [2] more than once"),
+    ("rater_agreement infinite score (mean difference NaN)", lambda: agreement.rater_agreement([1, 2, np.inf], [1, 2, np.inf]), "the codes include infinity"),
     ("rater_agreement numeric text with text categories",
-     lambda: reliability.rater_agreement(["1", "2", "3"], ["1", "3", "3"], categories=["1", "2", "3"]), "rater_agreement needs numeric scores, but these are numbers stored as text"),
+     lambda: agreement.rater_agreement(["1", "2", "3"], ["1", "3", "3"], categories=["1", "2", "3"]), "rater_agreement needs numeric scores, but these are numbers stored as text"),
     # ---- reliability: paired effect sizes and CV ----------------------------------------
-    ("d_z infinite value (NaN)", lambda: reliability.d_z(with_inf(TRIAL["x"]), TRIAL["y"]), "x1 has 1 infinite"),
-    ("d_z numeric text", lambda: reliability.d_z([str(a) for a in TRIAL["x"]], TRIAL["y"]), "x1 must be numbers, but they are numbers stored as text"),
+    ("d_z infinite value (NaN)", lambda: effect_sizes.d_z(with_inf(TRIAL["x"]), TRIAL["y"]), "x1 has 1 infinite"),
+    ("d_z numeric text", lambda: effect_sizes.d_z([str(a) for a in TRIAL["x"]], TRIAL["y"]), "x1 must be numbers, but they are numbers stored as text"),
     ("d_z constant change up to rounding (d_z = 6e15)",
-     lambda: reliability.d_z([0.1, 0.2, 0.3], [0.0, 0.1, 0.2]), "SD of differences is 0"),
+     lambda: effect_sizes.d_z([0.1, 0.2, 0.3], [0.0, 0.1, 0.2]), "SD of differences is 0"),
     ("d_z 2-D inputs paired after ravel",
-     lambda: reliability.d_z(np.arange(6.0).reshape(3, 2), np.arange(6.0).reshape(2, 3) ** 2), "x1 must be one-dimensional"),
+     lambda: effect_sizes.d_z(np.arange(6.0).reshape(3, 2), np.arange(6.0).reshape(2, 3) ** 2), "x1 must be one-dimensional"),
     ("d_av near-constant measurements (d_av = 3e15)",
-     lambda: reliability.d_av([1.0, 1.0 + 1e-15, 1.0], [0.0, 0.0, 0.0]), "both SDs are 0"),
-    ("d_av infinite value (NaN)", lambda: reliability.d_av(TRIAL["x"], with_inf(TRIAL["y"])), "x2 has 1 infinite"),
-    ("g_av infinite value (NaN)", lambda: reliability.g_av(with_inf(TRIAL["x"]), TRIAL["y"]), "x1 has 1 infinite"),
-    ("coefficient_of_variation infinite value (NaN)", lambda: reliability.coefficient_of_variation([1, 2, np.inf]), "x has 1 infinite"),
-    ("coefficient_of_variation negative values (CV = -0.5)", lambda: reliability.coefficient_of_variation([-1, -2, -3]), "x has 3 negative value(s)"),
+     lambda: effect_sizes.d_av([1.0, 1.0 + 1e-15, 1.0], [0.0, 0.0, 0.0]), "both SDs are 0"),
+    ("d_av infinite value (NaN)", lambda: effect_sizes.d_av(TRIAL["x"], with_inf(TRIAL["y"])), "x2 has 1 infinite"),
+    ("g_av infinite value (NaN)", lambda: effect_sizes.g_av(with_inf(TRIAL["x"]), TRIAL["y"]), "x1 has 1 infinite"),
+    ("coefficient_of_variation infinite value (NaN)", lambda: effect_sizes.coefficient_of_variation([1, 2, np.inf]), "x has 1 infinite"),
+    ("coefficient_of_variation negative values (CV = -0.5)", lambda: effect_sizes.coefficient_of_variation([-1, -2, -3]), "x has 3 negative value(s)"),
     ("coefficient_of_variation mean 0 up to rounding (CV = 2.5e15)",
-     lambda: reliability.coefficient_of_variation([-1, 1 + 1e-15]), "the mean is 0"),
-    ("coefficient_of_variation numeric text", lambda: reliability.coefficient_of_variation(["1", "2", "3"]), "x must be numbers, but they are numbers stored as text"),
+     lambda: effect_sizes.coefficient_of_variation([-1, 1 + 1e-15]), "the mean is 0"),
+    ("coefficient_of_variation numeric text", lambda: effect_sizes.coefficient_of_variation(["1", "2", "3"]), "x must be numbers, but they are numbers stored as text"),
     # ---- reliability: repeated measures -------------------------------------------------
-    ("rm_anova constant outcome (F = 0.42, df NaN)", lambda: reliability.rm_anova(PANEL.assign(score=1.0), "teacher", "cycle", "score"), "outcome 'score' is constant"),
+    ("rm_anova constant outcome (F = 0.42, df NaN)", lambda: repeated_measures.rm_anova(PANEL.assign(score=1.0), "teacher", "cycle", "score"), "outcome 'score' is constant"),
     ("rm_anova classic constant outcome (KeyError)",
-     lambda: reliability.rm_anova(PANEL.assign(score=1.0), "teacher", "cycle", "score", method="classic"), "outcome 'score' is constant"),
+     lambda: repeated_measures.rm_anova(PANEL.assign(score=1.0), "teacher", "cycle", "score", method="classic"), "outcome 'score' is constant"),
     ("rm_anova outcome constant within occasions up to rounding (F = 1e34)",
-     lambda: reliability.rm_anova(PANEL.assign(score=PANEL["cycle"] * 0.1), "teacher", "cycle", "score"), "'score' is constant within every level of 'cycle'"),
+     lambda: repeated_measures.rm_anova(PANEL.assign(score=PANEL["cycle"] * 0.1), "teacher", "cycle", "score"), "'score' is constant within every level of 'cycle'"),
     ("rm_anova classic outcome constant within occasions (F = inf)",
-     lambda: reliability.rm_anova(PANEL.assign(score=PANEL["cycle"] * 1.0), "teacher", "cycle", "score", method="classic"), "'score' is constant within every level of 'cycle'"),
-    ("rm_anova infinite outcome (NaN)", lambda: reliability.rm_anova(PANEL.assign(score=with_inf(PANEL["score"])), "teacher", "cycle", "score"), "outcome column 'score' has 1 infinite"),
-    ("rm_anova scale with NaN (check skipped)", lambda: reliability.rm_anova(PANEL, "teacher", "cycle", "score", scale=(np.nan, 3)), "scale low end must be a number"),
-    ("rm_anova reversed scale", lambda: reliability.rm_anova(PANEL, "teacher", "cycle", "score", scale=(5, -5)), "scale must be (low, high) with low < high"),
-    ("rm_anova scale as text (unpacking error)", lambda: reliability.rm_anova(PANEL, "teacher", "cycle", "score", scale="0-3"), "scale must be a pair (low, high)"),
+     lambda: repeated_measures.rm_anova(PANEL.assign(score=PANEL["cycle"] * 1.0), "teacher", "cycle", "score", method="classic"), "'score' is constant within every level of 'cycle'"),
+    ("rm_anova infinite outcome (NaN)", lambda: repeated_measures.rm_anova(PANEL.assign(score=with_inf(PANEL["score"])), "teacher", "cycle", "score"), "outcome column 'score' has 1 infinite"),
+    ("rm_anova scale with NaN (check skipped)", lambda: repeated_measures.rm_anova(PANEL, "teacher", "cycle", "score", scale=(np.nan, 3)), "scale low end must be a number"),
+    ("rm_anova reversed scale", lambda: repeated_measures.rm_anova(PANEL, "teacher", "cycle", "score", scale=(5, -5)), "scale must be (low, high) with low < high"),
+    ("rm_anova scale as text (unpacking error)", lambda: repeated_measures.rm_anova(PANEL, "teacher", "cycle", "score", scale="0-3"), "scale must be a pair (low, high)"),
     ("rm_anova missing subject id (row dropped)",
-     lambda: reliability.rm_anova(PANEL.assign(teacher=np.r_[np.nan, PANEL["teacher"][1:]]), "teacher", "cycle", "score", singletons="keep"), "column 'teacher' has 1 missing value"),
+     lambda: repeated_measures.rm_anova(PANEL.assign(teacher=np.r_[np.nan, PANEL["teacher"][1:]]), "teacher", "cycle", "score", singletons="keep"), "column 'teacher' has 1 missing value"),
     ("rm_anova occasions mixing numbers and text (TypeError)",
-     lambda: reliability.rm_anova(PANEL.assign(cycle=PANEL["cycle"].astype(object).where(PANEL["cycle"] != 0, "pre")), "teacher", "cycle", "score"),
+     lambda: repeated_measures.rm_anova(PANEL.assign(cycle=PANEL["cycle"].astype(object).where(PANEL["cycle"] != 0, "pre")), "teacher", "cycle", "score"),
      "the occasions in 'cycle' mix numbers and text"),
-    ("rm_anova outcome is the occasion (AttributeError)", lambda: reliability.rm_anova(PANEL, "teacher", "cycle", "cycle"), "used both as the occasion (within) and as the outcome (dv)"),
+    ("rm_anova outcome is the occasion (AttributeError)", lambda: repeated_measures.rm_anova(PANEL, "teacher", "cycle", "cycle"), "used both as the occasion (within) and as the outcome (dv)"),
     ("rm_logistic 0/1 stored as text",
-     lambda: reliability.rm_logistic(PANEL.assign(flag=(PANEL["score"] > 0).astype(int).astype(str)), "teacher", "cycle", "flag"), "outcome column 'flag' of data must be numeric, but it holds numbers stored as text"),
+     lambda: repeated_measures.rm_logistic(PANEL.assign(flag=(PANEL["score"] > 0).astype(int).astype(str)), "teacher", "cycle", "flag"), "outcome column 'flag' of data must be numeric, but it holds numbers stored as text"),
     # ---- multilevel.pool_rubin ---------------------------------------------------------
     ("pool_rubin more names than parameters (rows repeated)", lambda: pool_rubin(Q, U, names=["a", "b", "c"]), "names has 3 entries but there are 2 parameter(s)"),
     ("pool_rubin fewer names than parameters", lambda: pool_rubin(Q, U, names=["a"]), "names has 1 entries but there are 2 parameter(s)"),
@@ -332,8 +333,8 @@ CASES = [
     ("check_growth_data infinite time", lambda: growth.check_growth_data(GROWTH.assign(t=with_inf(GROWTH["x"])), "g", "t"), "time column 't' has 1 infinite"),
     ("check_growth_data numeric text time", lambda: growth.check_growth_data(GROWTH.assign(t=GROWTH["x"].astype(str)), "g", "t"), "time column 't' of data holds numbers stored as text"),
     ("pooled_within_sd infinite value (group silently dropped)",
-     lambda: growth.pooled_within_sd(GROWTH.assign(x=with_inf(GROWTH["x"])), "x", "k"), "column 'x' has 1 infinite"),
-    ("pooled_within_sd by is the value", lambda: growth.pooled_within_sd(GROWTH, "x", "x"), "used both as the value and as the occasion (by)"),
+     lambda: effect_sizes.pooled_within_sd(GROWTH.assign(x=with_inf(GROWTH["x"])), "x", "k"), "column 'x' has 1 infinite"),
+    ("pooled_within_sd by is the value", lambda: effect_sizes.pooled_within_sd(GROWTH, "x", "x"), "used both as the value and as the occasion (by)"),
     ("fixed_trajectory numeric text times", lambda: growth.fixed_trajectory(FE, ["0", "1"], {"time": 1}), "times must be numbers, but they are numbers stored as text"),
     ("fixed_trajectory NaN time (NaN fitted value)", lambda: growth.fixed_trajectory(FE, [0, np.nan], {"time": 1}), "times has 1 missing value"),
     ("fixed_trajectory at value as text", lambda: growth.fixed_trajectory(FE, [0, 1], {"time": 1}, at={"x": "1"}), "at['x'] must be a number, got the text"),
@@ -343,21 +344,21 @@ CASES = [
     ("fixed_trajectory NaN fixed effect (NaN trajectory)", lambda: growth.fixed_trajectory(FE.replace(0.5, np.nan), [0, 1], {"time": 1}), "fixed effect(s) ['time'] are not finite"),
     ("fixed_trajectory fixed effects as text", lambda: growth.fixed_trajectory(FE.astype(str), [0, 1], {"time": 1}), "the fixed effects must be numbers"),
     ("fixed_trajectory fit as a dict (AttributeError)", lambda: growth.fixed_trajectory(dict(FE), [0, 1], {"time": 1}), "fit must be a MixedFit, a statsmodels result or a Series"),
-    ("hlm_variance_chisq infinite outcome (chi2 = inf)", lambda: growth.hlm_variance_chisq(GROWTH.assign(y=with_inf(GROWTH["y"])), "y", "g", ["x"], fit=_Fit()), "outcome column 'y' has 1 infinite"),
-    ("hlm_variance_chisq infinite predictor (unit dropped)", lambda: growth.hlm_variance_chisq(GROWTH.assign(x=with_inf(GROWTH["x"])), "y", "g", ["x"], fit=_Fit()), "predictor column 'x' has 1 infinite"),
-    ("hlm_variance_chisq predictors as a string", lambda: growth.hlm_variance_chisq(GROWTH, "y", "g", "x", fit=_Fit()), "level1_predictors must be a list"),
-    ("hlm_variance_chisq random_slopes='no' (counted as True)", lambda: growth.hlm_variance_chisq(GROWTH, "y", "g", ["x"], random_slopes="no"), "random_slopes must be True or False"),
-    ("hlm_variance_chisq outcome as a predictor", lambda: growth.hlm_variance_chisq(GROWTH, "y", "g", ["y"], fit=_Fit()), "used both as the outcome and as a level-1 predictor"),
-    ("hlm_variance_chisq duplicated predictor", lambda: growth.hlm_variance_chisq(GROWTH, "y", "g", ["x", "x"], fit=_Fit()), "level1_predictors lists 'x' more than once"),
-    ("hlm_variance_chisq zero level-1 variance (chi2 = inf)", lambda: growth.hlm_variance_chisq(GROWTH, "y", "g", ["x"], fit=_Fit(scale=0.0)), "level-1 variance is 0"),
-    ("hlm_variance_chisq fit of the wrong type (AttributeError)", lambda: growth.hlm_variance_chisq(GROWTH, "y", "g", ["x"], fit="model"), "fit must be a MixedFit"),
-    ("hlm_variance_chisq one usable unit (df 0, p NaN)", lambda: growth.hlm_variance_chisq(GROWTH[GROWTH["g"] < 1], "y", "g", [], fit=_Fit()), "which leaves 0 degrees of freedom"),
-    ("hlm3_variance_chisq NaN level-2 variance", lambda: growth.hlm3_variance_chisq(GROWTH, "y", "g", "k", ["x"], fit=_Fit(), level2_variances={"x": np.nan}), "level2_variances['x'] must be a number, got NaN"),
-    ("hlm3_variance_chisq unknown level-2 variance key (ignored)", lambda: growth.hlm3_variance_chisq(GROWTH, "y", "g", "k", ["x"], fit=_Fit(), level2_variances={"z": 0.1}), "level2_variances has key(s) ['z']"),
-    ("hlm3_variance_chisq level-2 variances as a list (AttributeError)", lambda: growth.hlm3_variance_chisq(GROWTH, "y", "g", "k", ["x"], fit=_Fit(), level2_variances=[0.1]), "level2_variances must be a mapping"),
-    ("hlm3_variance_chisq one cluster (df 0, p NaN)", lambda: growth.hlm3_variance_chisq(GROWTH.assign(k=0), "y", "g", "k", ["x"], fit=_Fit()), "all belong to one 'k' cluster"),
-    ("hlm3_variance_chisq level-2 id is the level-3 id", lambda: growth.hlm3_variance_chisq(GROWTH, "y", "g", "g", ["x"], fit=_Fit()), "used both as the level-2 id and as the level-3 id"),
-    ("hlm3_variance_chisq infinite outcome (chi2 NaN)", lambda: growth.hlm3_variance_chisq(GROWTH.assign(y=with_inf(GROWTH["y"])), "y", "g", "k", ["x"], fit=_Fit()), "outcome column 'y' has 1 infinite"),
+    ("hlm_variance_chisq infinite outcome (chi2 = inf)", lambda: hlm_tests.hlm_variance_chisq(GROWTH.assign(y=with_inf(GROWTH["y"])), "y", "g", ["x"], fit=_Fit()), "outcome column 'y' has 1 infinite"),
+    ("hlm_variance_chisq infinite predictor (unit dropped)", lambda: hlm_tests.hlm_variance_chisq(GROWTH.assign(x=with_inf(GROWTH["x"])), "y", "g", ["x"], fit=_Fit()), "predictor column 'x' has 1 infinite"),
+    ("hlm_variance_chisq predictors as a string", lambda: hlm_tests.hlm_variance_chisq(GROWTH, "y", "g", "x", fit=_Fit()), "level1_predictors must be a list"),
+    ("hlm_variance_chisq random_slopes='no' (counted as True)", lambda: hlm_tests.hlm_variance_chisq(GROWTH, "y", "g", ["x"], random_slopes="no"), "random_slopes must be True or False"),
+    ("hlm_variance_chisq outcome as a predictor", lambda: hlm_tests.hlm_variance_chisq(GROWTH, "y", "g", ["y"], fit=_Fit()), "used both as the outcome and as a level-1 predictor"),
+    ("hlm_variance_chisq duplicated predictor", lambda: hlm_tests.hlm_variance_chisq(GROWTH, "y", "g", ["x", "x"], fit=_Fit()), "level1_predictors lists 'x' more than once"),
+    ("hlm_variance_chisq zero level-1 variance (chi2 = inf)", lambda: hlm_tests.hlm_variance_chisq(GROWTH, "y", "g", ["x"], fit=_Fit(scale=0.0)), "level-1 variance is 0"),
+    ("hlm_variance_chisq fit of the wrong type (AttributeError)", lambda: hlm_tests.hlm_variance_chisq(GROWTH, "y", "g", ["x"], fit="model"), "fit must be a MixedFit"),
+    ("hlm_variance_chisq one usable unit (df 0, p NaN)", lambda: hlm_tests.hlm_variance_chisq(GROWTH[GROWTH["g"] < 1], "y", "g", [], fit=_Fit()), "which leaves 0 degrees of freedom"),
+    ("hlm3_variance_chisq NaN level-2 variance", lambda: hlm_tests.hlm3_variance_chisq(GROWTH, "y", "g", "k", ["x"], fit=_Fit(), level2_variances={"x": np.nan}), "level2_variances['x'] must be a number, got NaN"),
+    ("hlm3_variance_chisq unknown level-2 variance key (ignored)", lambda: hlm_tests.hlm3_variance_chisq(GROWTH, "y", "g", "k", ["x"], fit=_Fit(), level2_variances={"z": 0.1}), "level2_variances has key(s) ['z']"),
+    ("hlm3_variance_chisq level-2 variances as a list (AttributeError)", lambda: hlm_tests.hlm3_variance_chisq(GROWTH, "y", "g", "k", ["x"], fit=_Fit(), level2_variances=[0.1]), "level2_variances must be a mapping"),
+    ("hlm3_variance_chisq one cluster (df 0, p NaN)", lambda: hlm_tests.hlm3_variance_chisq(GROWTH.assign(k=0), "y", "g", "k", ["x"], fit=_Fit()), "all belong to one 'k' cluster"),
+    ("hlm3_variance_chisq level-2 id is the level-3 id", lambda: hlm_tests.hlm3_variance_chisq(GROWTH, "y", "g", "g", ["x"], fit=_Fit()), "used both as the level-2 id and as the level-3 id"),
+    ("hlm3_variance_chisq infinite outcome (chi2 NaN)", lambda: hlm_tests.hlm3_variance_chisq(GROWTH.assign(y=with_inf(GROWTH["y"])), "y", "g", "k", ["x"], fit=_Fit()), "outcome column 'y' has 1 infinite"),
 ]
 
 
@@ -373,17 +374,17 @@ def test_bad_input_raises_value_error_naming_it(call, message):
 @pytest.mark.parametrize("value", ["no", "False", 0, 1, None, 2.0, np.array([True])])
 def test_require_bool_accepts_only_booleans(value):
     with pytest.raises(ValueError, match="flag must be True or False"):
-        v.require_bool("flag", value)
-    assert v.require_bool("flag", np.bool_(False)) is False
+        _values.require_bool("flag", value)
+    assert _values.require_bool("flag", np.bool_(False)) is False
 
 
 def test_require_numeric_names_column_and_role():
     frame = pd.DataFrame({"score": pd.Series(["1.2", "3.4"], dtype=object), "label": ["a", "b"]})
     with pytest.raises(ValueError, match=r"outcome column 'score' .*numbers stored as text.*pd\.to_numeric"):
-        v.require_numeric(frame, ["score"], role="outcome")
+        _validate.require_numeric(frame, ["score"], role="outcome")
     with pytest.raises(ValueError, match=r"covariate column 'label' of data must be numeric"):
-        v.require_numeric(frame, ["label"], role="covariate")
-    v.require_no_numeric_text(frame, ["label"], role="control")  # real categories are fine
+        _validate.require_numeric(frame, ["label"], role="covariate")
+    _validate.require_no_numeric_text(frame, ["label"], role="control")  # real categories are fine
 
 
 @pytest.mark.parametrize("role, hint", [
@@ -395,16 +396,16 @@ def test_require_numeric_names_column_and_role():
 def test_require_binary_hint_fits_the_role(role, hint):
     frame = pd.DataFrame({"flag": [0, 1, 2]})
     with pytest.raises(ValueError, match="must be coded 0/1") as caught:
-        v.require_binary(frame, "flag", role)
+        _validate.require_binary(frame, "flag", role)
     assert hint in str(caught.value) and "'flag'" in str(caught.value)
     if role != "treatment":
         assert "== 'treatment'" not in str(caught.value)
 
 
 def test_require_binary_keeps_the_old_calling_form():
-    assert v.require_binary(pd.Series([1, 0, np.nan, 1]), "x").tolist() == [1, 0, 1]
+    assert _validate.require_binary(pd.Series([1, 0, np.nan, 1]), "x").tolist() == [1, 0, 1]
     with pytest.raises(ValueError, match=r"observed column 'seen' must be coded 0/1.*notna"):
-        v.require_binary(pd.Series([1, 5], name="seen"), "observed column 'seen'")
+        _validate.require_binary(pd.Series([1, 5], name="seen"), "observed column 'seen'")
 
 
 @pytest.mark.parametrize("value, message", [
@@ -413,14 +414,14 @@ def test_require_binary_keeps_the_old_calling_form():
 ])
 def test_require_positive_finite(value, message):
     with pytest.raises(ValueError, match=re.escape(message)):
-        v.require_positive_finite("size", value)
-    assert v.require_positive_finite("size", np.float64(2.5)) == 2.5
+        _values.require_positive_finite("size", value)
+    assert _values.require_positive_finite("size", np.float64(2.5)) == 2.5
 
 
 def test_require_variation_ignores_only_rounding_noise():
     with pytest.raises(ValueError, match="x is constant"):
-        v.require_variation(np.array([0.1, 0.2, 0.3]) - np.array([0.0, 0.1, 0.2]), "x")
-    v.require_variation([1.0, 1.0 + 1e-9], "x")
+        _values.require_variation(np.array([0.1, 0.2, 0.3]) - np.array([0.0, 0.1, 0.2]), "x")
+    _values.require_variation([1.0, 1.0 + 1e-9], "x")
 
 
 # --------------------------------------------------------------------------
@@ -434,8 +435,8 @@ def test_boolean_columns_count_as_zero_one():
     lpm_int = rct.itt(trial(flag=flag.astype(int)), "flag")
     lpm_bool = rct.itt(trial(flag=flag), "flag")
     assert lpm_bool.estimate == pytest.approx(lpm_int.estimate) and lpm_bool.p == pytest.approx(lpm_int.p)
-    table_int = rct.balance_table(trial(flag=flag.astype(int)), ["flag"])
-    table_bool = rct.balance_table(trial(flag=flag), ["flag"])
+    table_int = balance.balance_table(trial(flag=flag.astype(int)), ["flag"])
+    table_bool = balance.balance_table(trial(flag=flag), ["flag"])
     assert np.allclose(table_bool.to_numpy(float), table_int.to_numpy(float))
 
 
@@ -452,16 +453,16 @@ def test_valid_scalars_still_work():
     grid = power.mdes_table(power.mdes_cra2, rho2=0.17, n=np.array([5, 15]), J=20)
     assert grid["mdes"].tolist() == pytest.approx(
         power.mdes_table(power.mdes_cra2, rho2=0.17, n=[5, 15], J=20)["mdes"].tolist())
-    assert design.net_cost(np.float64(3500), np.int64(72), 15000, retention_effect=0.106).net_cost_per_teacher == pytest.approx(1910)
+    assert costs.net_cost(np.float64(3500), np.int64(72), 15000, retention_effect=0.106).net_cost_per_teacher == pytest.approx(1910)
     pooled = pool_rubin([1.0, 2.0], [0.5, 0.5], df_complete=np.inf).iloc[0]
     assert pooled["df"] == pytest.approx(pooled["df_rubin"])  # nu_com = inf gives Rubin's df
     assert len(multiply_impute(IMPUTE, ["y"], m=2.0, seed=np.random.default_rng(1))) == 2
 
 
 def test_valid_codes_and_tables_still_work():
-    declared = reliability.weighted_kappa(["1", "2", "10"], ["1", "10", "2"], categories=["1", "2", "10"])
-    numeric = reliability.weighted_kappa([1, 2, 10], [1, 10, 2], categories=[1, 2, 10])
+    declared = agreement.weighted_kappa(["1", "2", "10"], ["1", "10", "2"], categories=["1", "2", "10"])
+    numeric = agreement.weighted_kappa([1, 2, 10], [1, 10, 2], categories=[1, 2, 10])
     assert declared.kappa == pytest.approx(numeric.kappa)
-    assert reliability.weighted_kappa_from_table([[4.0, 1.0], [1.0, 4.0]]).n == 10
-    assert reliability.coefficient_of_variation([2, 2, 2]) == 0.0
+    assert agreement.weighted_kappa_from_table([[4.0, 1.0], [1.0, 4.0]]).n == 10
+    assert effect_sizes.coefficient_of_variation([2, 2, 2]) == 0.0
     assert growth.code_time_piecewise([0, 1, 2, 3], 1.5).shape == (4, 2)

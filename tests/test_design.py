@@ -1,10 +1,11 @@
-"""Tests for coachbook.design: randomization balance test and net-cost calculator."""
+"""Tests for coachbook.estimators.randomization (randomization balance test) and .costs (net cost)."""
 import numpy as np
 import pandas as pd
 import pytest
 
-from coachbook.design import net_cost, randomization_balance_test
-from coachbook.rct import joint_balance_test, randomize_within_blocks
+from coachbook.estimators.balance import joint_balance_test
+from coachbook.estimators.costs import net_cost
+from coachbook.estimators.randomization import randomization_balance_test, randomize_within_blocks
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def test_observed_statistic_equals_the_regression_wald_test(roster, cov_type):
 def test_null_statistics_match_refitting_each_draw(roster):
     """The vectorized draws give the statistic a regression on that draw would give."""
     res = randomization_balance_test(roster, COVS, n_draws=100, seed=5)
-    from coachbook.rct import _block_codes, _draw_assignments
+    from coachbook.estimators.randomization import _block_codes, _draw_assignments
 
     codes, sizes = _block_codes(roster, "block")
     draws = _draw_assignments(codes, sizes, None, np.random.default_rng(5), 100)
@@ -66,7 +67,7 @@ def test_randomization_test_flags_a_broken_randomization(roster):
 
 def test_draws_tied_with_the_observed_statistic_count_as_at_least_as_extreme():
     """Ties are judged to a relative 1e-9, not by the sign of a rounding error."""
-    from coachbook.design import _randomization_p
+    from coachbook.estimators.randomization import _randomization_p
 
     w = 2.5
     # mathematically equal draws that came out a few ulps below or above the observed value

@@ -1,4 +1,4 @@
-"""Tests of coachbook.growth: time codings, centering, and variance-component tests.
+"""Tests of coachbook.estimators.growth: time codings, centering, and variance-component tests.
 
 The chi-square tests are checked against Raudenbush, S. W., & Bryk, A. S.
 (2002). *Hierarchical Linear Models* (2nd ed.), Table 4.2 (one-way ANOVA,
@@ -14,20 +14,12 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from coachbook.growth import (
-    fixed_trajectory,
-    hlm3_variance_chisq,
-    pooled_within_sd,
-    check_growth_data,
-    code_time_linear,
-    code_time_piecewise,
-    code_time_polynomial,
-    deviance_test,
-    hlm_variance_chisq,
-    lr_test_variance_component,
-    person_mean_center,
-)
-from coachbook.multilevel import fit_mixed
+from coachbook.estimators.effect_sizes import pooled_within_sd
+from coachbook.estimators.growth import (check_growth_data, code_time_linear, code_time_piecewise,
+                                         code_time_polynomial, fixed_trajectory, person_mean_center)
+from coachbook.estimators.hlm_tests import hlm3_variance_chisq, hlm_variance_chisq
+from coachbook.estimators.likelihood_ratio import deviance_test, lr_test_variance_component
+from coachbook.estimators.mixed import fit_mixed
 
 DATA = Path(__file__).parent / "reference_data"
 
@@ -154,7 +146,7 @@ def test_lr_random_slope_uses_the_chi2_mixture(hsb, slopes_fit):
     assert test.p < test.p_naive
     with pytest.raises(ValueError, match="adds -1 random effects"):
         lr_test_variance_component(reduced, full)
-    from coachbook.growth import _info, _lr  # a worse "full" model means trouble
+    from coachbook.estimators.likelihood_ratio import _info, _lr  # a worse "full" model means trouble
     with pytest.raises(ValueError, match="below the reduced"):
         _lr(_info(reduced), _info(full))
 
@@ -385,7 +377,7 @@ def test_pooled_within_sd():
 def test_growth_tools_read_the_polished_estimates():
     """Where statsmodels' optimizer stopped short, every tool uses the polished maximum instead."""
     from coachbook import data
-    from coachbook.growth import _info
+    from coachbook.estimators.likelihood_ratio import _info
 
     pcs = data.load("tn/preconferences")
     fit = fit_mixed("composite ~ time", pcs, "coach_id", re_formula="~ time",

@@ -14,10 +14,13 @@ import pandas as pd
 import pytest
 
 from coachbook import data, published
-from coachbook.growth import (code_time_piecewise, code_time_polynomial, deviance_test,
-                              fixed_trajectory, hlm3_variance_chisq, hlm_variance_chisq,
-                              person_mean_center, pooled_within_sd)
-from coachbook.multilevel import fit_logit_random_intercept, fit_mixed
+from coachbook.estimators.effect_sizes import pooled_within_sd
+from coachbook.estimators.growth import (code_time_piecewise, code_time_polynomial,
+                                         fixed_trajectory, person_mean_center)
+from coachbook.estimators.hlm_tests import hlm3_variance_chisq, hlm_variance_chisq
+from coachbook.estimators.likelihood_ratio import deviance_test
+from coachbook.estimators.mixed import fit_mixed
+from coachbook.estimators.mixed_logit import fit_logit_random_intercept
 
 PAPER = "russell_2020"
 ITEMS = {

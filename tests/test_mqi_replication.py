@@ -5,8 +5,8 @@ Coaching trial: Table 4 (retention), Tables 5-7 (effects, including the Lee
 bound columns of Tables 6 and 7), Table A1 (attrition from each outcome) and
 the joint F-tests of Table A3. The numbers are computed on the *bundled*
 synthetic data with the same package functions the chapters call
-(``coachbook.attrition.lpm_block_fe``, ``coachbook.synth.mqi_outcomes.table5_estimates``
-... ``table7_estimates``, ``coachbook.attrition.joint_attrition_test``) and
+(``coachbook.estimators.attrition.lpm_block_fe``, ``coachbook.synth.mqi_outcomes.table5_estimates``
+... ``table7_estimates``, ``coachbook.estimators.attrition.joint_attrition_test``) and
 joined to ``data/published/kraft_hill_2019.csv`` on its four key columns.
 
 Tolerances (replicated vs published):
@@ -31,7 +31,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from coachbook import attrition, data, published
+from coachbook import data, published
+from coachbook.estimators import attrition
 from coachbook.synth import mqi_outcomes as mo
 from coachbook.synth.mqi_roster import A3_CHARACTERISTICS, TABLE_A1_FLAGS
 
@@ -194,7 +195,7 @@ import json, warnings
 import numpy as np
 import threadpoolctl
 from coachbook import data, mqi
-from coachbook.reliability import rm_anova, rm_logistic
+from coachbook.estimators.repeated_measures import rm_anova, rm_logistic
 
 warnings.simplefilter("ignore")
 files = {n: data.load(n) for n in

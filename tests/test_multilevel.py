@@ -1,4 +1,4 @@
-"""Tests of coachbook.multilevel: mixed models, Rubin's rules, multiple imputation.
+"""Tests of coachbook.estimators.mixed: mixed models, Rubin's rules, multiple imputation.
 
 The High School and Beyond data (7,185 students in 160 schools; R package
 nlme's ``MathAchieve`` and ``MathAchSchool``) are copied into
@@ -20,9 +20,10 @@ from statsmodels.imputation.mice import MICE
 from statsmodels.regression.mixed_linear_model import MixedLM
 
 from coachbook import data as book_data
-from coachbook.lmm import LMMDesign
-from coachbook.multilevel import (DEFAULT_METHODS, fit_logit_random_intercept, fit_mixed,
-                                  multiply_impute, pool_rubin)
+from coachbook.estimators.lmm import LMMDesign
+from coachbook.estimators.imputation import multiply_impute, pool_rubin
+from coachbook.estimators.mixed import DEFAULT_METHODS, fit_mixed
+from coachbook.estimators.mixed_logit import fit_logit_random_intercept
 
 DATA = Path(__file__).parent / "reference_data"
 
@@ -185,7 +186,7 @@ def test_fit_mixed_bad_inputs(kwargs, message):
         fit_mixed(**kwargs)
 
 
-# ---------------------------------------------------------------- exact polishing (coachbook.lmm)
+# ---------------------------------------------------------------- exact polishing (coachbook.estimators.lmm)
 THREE_LEVEL_VC = {"pair": "0 + C(teacher_id)", "pair_time": "0 + C(teacher_id):time"}
 
 
@@ -358,15 +359,15 @@ def test_vc_formula_without_re_formula(pcs):
 
 def test_a_fit_that_cannot_be_brought_to_a_maximum_raises(monkeypatch):
     """Newton cut off after one step: the fit is refused, with the model named, not reported."""
-    import coachbook.lmm
+    import coachbook.estimators.mixed
 
     rng = np.random.default_rng(4)
     df = pd.DataFrame({"coach": np.repeat(np.arange(12), 8), "teacher": np.repeat(np.arange(24), 4),
                        "time": np.tile(np.arange(4.0), 24)})
     df["y"] = (rng.normal(size=12)[df["coach"]] + rng.normal(size=24)[df["teacher"]]
                + 0.3 * df["time"] + rng.normal(size=len(df)))
-    original = coachbook.lmm.polish
-    monkeypatch.setattr(coachbook.lmm, "polish", lambda *a, **k: original(*a, **{**k, "maxit": 1}))
+    original = coachbook.estimators.mixed.polish
+    monkeypatch.setattr(coachbook.estimators.mixed, "polish", lambda *a, **k: original(*a, **{**k, "maxit": 1}))
     with pytest.raises(ValueError, match=r"'y ~ time', groups='coach', re_formula='~ time'"
                                          r".*vc_formula=.*could not be brought to a maximum.*Try"):
         fit_mixed("y ~ time", df, "coach", re_formula="~ time", vc_formula={"pair": "0 + C(teacher)"},
@@ -377,7 +378,8 @@ KERNEL_SCRIPT = r"""
 import json, warnings
 from threadpoolctl import threadpool_info
 from coachbook import data
-from coachbook.multilevel import fit_logit_random_intercept, fit_mixed
+from coachbook.estimators.mixed import fit_mixed
+from coachbook.estimators.mixed_logit import fit_logit_random_intercept
 pcs = data.load("tn/preconferences")
 out = {"arch": sorted({str(i.get("architecture")) for i in threadpool_info()
                        if i.get("internal_api") == "openblas"})}
@@ -594,7 +596,7 @@ def test_logit_random_intercept_recovers_parameters():
 
 
 def test_logit_random_intercept_without_variance_is_logistic_regression():
-    from coachbook.multilevel import _agq_loglik
+    from coachbook.estimators.mixed_logit import _agq_loglik
 
     df = _logit_data(0.0, seed=12)
     glm = smf.logit("y ~ x", df).fit(disp=0)
@@ -640,7 +642,7 @@ def test_logit_random_intercept_is_polished_to_a_stationary_point():
     # a tighter quasi-Newton search from the same model finds nothing better
     from scipy import optimize
 
-    from coachbook.multilevel import _agq_loglik
+    from coachbook.estimators.mixed_logit import _agq_loglik
 
     x = np.column_stack([np.ones(len(df)), df["x"]])
     nodes, weights = np.polynomial.hermite.hermgauss(15)

@@ -1,4 +1,4 @@
-"""Tests of coachbook.power against PowerUp! / PowerUpR worked examples.
+"""Tests of coachbook.estimators.power against PowerUp! / PowerUpR worked examples.
 
 Published values: ../shared/reference-cases/README.md (PowerUp!, Dong &
 Maynard 2013; PowerUpR 1.1.0). Power .80, two-sided alpha .05 throughout.
@@ -6,15 +6,8 @@ Maynard 2013; PowerUpR 1.1.0). Power .80, two-sided alpha .05 throughout.
 import numpy as np
 import pytest
 
-from coachbook.power import (
-    mdes_bcra3f2,
-    mdes_bira2f1,
-    mdes_cra2,
-    mdes_cra3,
-    mdes_ira,
-    mdes_table,
-    multiplier,
-)
+from coachbook.estimators.power import (mdes_bcra3f2, mdes_bira2f1, mdes_cra2, mdes_cra3, mdes_ira,
+                                        mdes_table, multiplier)
 
 
 # --------------------------------------------------------------------------

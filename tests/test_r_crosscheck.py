@@ -57,11 +57,12 @@ import pandas as pd
 import patsy
 import pytest
 
-from coachbook import data, mqi, rct
-from coachbook.growth import (code_time_piecewise, code_time_polynomial, deviance_test,
-                              lr_test_variance_component)
-from coachbook.multilevel import fit_mixed
-from coachbook.reliability import rm_anova
+from coachbook import data, mqi
+from coachbook.estimators import rct
+from coachbook.estimators.growth import code_time_piecewise, code_time_polynomial
+from coachbook.estimators.likelihood_ratio import deviance_test, lr_test_variance_component
+from coachbook.estimators.mixed import fit_mixed
+from coachbook.estimators.repeated_measures import rm_anova
 
 R_DIR = Path(__file__).parent / "r"
 INSTALL = "apt-get install r-base-core r-cran-lme4 r-cran-lmertest r-cran-estimatr"
@@ -248,7 +249,7 @@ def estimatr(check) -> dict:
 def _re_names(res) -> list[str]:
     names = [str(n) for n in res.cov_re.index]
     if np.allclose(np.asarray(res.model.exog_re)[:, 0], 1.0):
-        names[0] = "Intercept"  # as coachbook.multilevel labels it
+        names[0] = "Intercept"  # as coachbook.estimators.mixed labels it
     return names
 
 
@@ -391,7 +392,7 @@ def _se_note(fit, r) -> str:
 
 
 # --------------------------------------------------------------------------
-# Mixed models: coachbook.multilevel.fit_mixed vs lme4
+# Mixed models: coachbook.estimators.mixed.fit_mixed vs lme4
 # --------------------------------------------------------------------------
 @pytest.mark.parametrize("name", MIXED)
 def test_log_likelihood_matches_lme4(check, lme4, name):

@@ -1,17 +1,13 @@
-"""Tests for coachbook.rct: ITT estimation, balance checks and randomization."""
+"""Tests for coachbook.estimators.rct: ITT estimation, balance checks and randomization."""
 
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from coachbook.rct import (
-    balance_table,
-    itt,
-    joint_balance_test,
-    randomize_within_blocks,
-    rerandomization_distribution,
-)
+from coachbook.estimators.balance import balance_table, joint_balance_test
+from coachbook.estimators.randomization import randomize_within_blocks, rerandomization_distribution
+from coachbook.estimators.rct import itt
 
 TRUE_EFFECT = 0.5
 

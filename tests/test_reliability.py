@@ -1,4 +1,4 @@
-"""Tests of coachbook.reliability against published worked examples.
+"""Tests of coachbook.estimators.agreement against published worked examples.
 
 The data are copied from the sources cited in each test (they are tiny and
 public); see ../shared/reference-cases/README.md.
@@ -7,17 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coachbook.reliability import (
-    coefficient_of_variation,
-    d_av,
-    d_z,
-    g_av,
-    icc,
-    icc_wide,
-    rater_agreement,
-    weighted_kappa,
-    weighted_kappa_from_table,
-)
+from coachbook.estimators.agreement import (rater_agreement, weighted_kappa,
+                                            weighted_kappa_from_table)
+from coachbook.estimators.effect_sizes import coefficient_of_variation, d_av, d_z, g_av
+from coachbook.estimators.icc import icc, icc_wide
 
 # Shrout & Fleiss (1979), Table 2: 6 targets (rows) x 4 judges (columns).
 SHROUT_FLEISS = np.array(
@@ -232,7 +225,8 @@ def test_coefficient_of_variation_rejects_zero_mean_and_short_input():
 # --------------------------------------------------------------------------
 # Repeated-measures tests (rm_anova, rm_logistic) and icc_by_group
 # --------------------------------------------------------------------------
-from coachbook.reliability import icc_by_group, rm_anova, rm_logistic  # noqa: E402
+from coachbook.estimators.icc import icc_by_group  # noqa: E402
+from coachbook.estimators.repeated_measures import rm_anova, rm_logistic  # noqa: E402
 
 
 def _movies_long() -> pd.DataFrame:
@@ -343,7 +337,7 @@ def _dense_reml(theta, y, X, groups):
 
 
 def test_compound_symmetry_derivatives_equal_the_dense_formulas():
-    from coachbook.reliability import _CompoundSymmetry
+    from coachbook.estimators.compound_symmetry import _CompoundSymmetry
 
     rng = np.random.default_rng(1)
     sizes = rng.integers(1, 6, 12)
@@ -366,7 +360,7 @@ def test_compound_symmetry_derivatives_equal_the_dense_formulas():
 
 
 def test_rm_anova_mixed_reports_converged_only_at_a_maximum():
-    from coachbook.reliability import _CompoundSymmetry, _cs_converged, _cs_reml
+    from coachbook.estimators.compound_symmetry import _CompoundSymmetry, _cs_converged, _cs_reml
 
     panel = _panel(drop=0.25)
     X = np.column_stack([np.ones(len(panel))] + [(panel["time"] == t).to_numpy(float)
@@ -432,7 +426,7 @@ def test_rm_logistic_is_converged_far_below_display_precision():
     import statsmodels.api as sm
 
     from coachbook import data
-    from coachbook.reliability import _level_design
+    from coachbook.estimators.repeated_measures import _level_design
 
     pre = data.load("tn/preconferences")
     ours = rm_logistic(pre, "teacher_id", "data_cycle", "appropriate_content", singletons="keep")

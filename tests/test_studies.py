@@ -6,7 +6,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from coachbook import data, mqi, published
-from coachbook.growth import code_time_piecewise
+from coachbook.estimators.growth import code_time_piecewise
 from coachbook.studies import kraft_hill, links_table, percentile_after, russell, slope_table
 
 

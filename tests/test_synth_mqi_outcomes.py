@@ -207,7 +207,7 @@ def test_observation_flags_decide_who_has_each_outcome(files, teachers):
 # Estimators: the fast random-intercept fit and the Lee bounds
 # ---------------------------------------------------------------------------
 def test_fast_random_intercept_fit_matches_fit_mixed(files, teachers):
-    from coachbook.multilevel import fit_mixed
+    from coachbook.estimators.mixed import fit_mixed
     controls = mo.teacher_controls()
     survey = files["mqi/student_survey"]
     year2 = survey[survey["year"] == 2]
@@ -227,7 +227,7 @@ def test_fast_random_intercept_fit_matches_fit_mixed(files, teachers):
 
 
 def test_lee_bounds_fe_without_blocks_equals_attrition_lee_bounds(files, teachers):
-    from coachbook.attrition import lee_bounds
+    from coachbook.estimators.lee import lee_bounds
     scores = mo.teacher_mqi_scores(files["mqi/mqi_segments"])
     d = teachers[["teacher_id", "treatment", "block"]].merge(scores, on="teacher_id", how="left")
     ours = mo.lee_bounds_fe(d, "richness", teachers, block=None)

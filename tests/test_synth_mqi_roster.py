@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coachbook import data, published, rct
+from coachbook import data, published
+from coachbook.estimators import balance, rct
 from coachbook.synth.mqi_roster import (
     A3_CHARACTERISTICS,
     ROSTER_CODEBOOK,
@@ -119,7 +120,7 @@ def test_table1_means(teachers, pub):
 
 
 def test_table1_balance_pvalues_are_a_guide(teachers, pub):
-    table = rct.balance_table(teachers, list(TABLE1.values()))
+    table = balance.balance_table(teachers, list(TABLE1.values()))
     for row, col in TABLE1.items():
         want = _num(pub, "Table 1", row, "p-value").estimate
         assert table.loc[col, "p"] > 0.05, col
@@ -297,7 +298,7 @@ def test_table_a3_stayers_and_leavers(teachers, pub):
             got = leave[char].mean() - stay[char].mean()
             se = d[char].std() * np.sqrt(1 / len(leave) + 1 / len(stay))
             assert abs(got - want) <= se, (panel, row, got, want)
-        joint = rct.joint_balance_test(d, covariates, treatment="missing")
+        joint = balance.joint_balance_test(d, covariates, treatment="missing")
         want_p = _num(pub, "Table A3", "p-value from joint F-test", "p-value", panel).estimate
         assert (joint.p < 0.05) == (want_p < 0.05), (panel, joint.p, want_p)
 

@@ -17,8 +17,8 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from coachbook import data, published
-from coachbook.growth import hlm_variance_chisq
-from coachbook.reliability import icc
+from coachbook.estimators.hlm_tests import hlm_variance_chisq
+from coachbook.estimators.icc import icc
 from coachbook.synth import SEED, tn
 
 PAPER = "russell_2020"

@@ -6,15 +6,10 @@ import pytest
 
 from coachbook import charts
 from coachbook.published import load
-from coachbook.trainers import (
-    GOAL_LEVELS,
-    calibration_by_item,
-    planning_next_steps,
-    preconference_composite,
-    score_planning_conversation,
-    simulate_trainee,
-    theory_of_action_chart,
-)
+from coachbook.trainers import (GOAL_LEVELS, planning_next_steps, preconference_composite,
+                                score_planning_conversation, simulate_trainee,
+                                theory_of_action_chart)
+from coachbook.estimators.agreement import calibration_by_item
 
 
 # --------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import pandas as pd
 import statsmodels.formula.api as smf
 from scipy.stats import norm
 
+from coachbook.estimators import ols
 from coachbook.studies._checks import frame_with
 
 __all__ = ["links_table", "percentile_after", "slope_table"]
@@ -75,7 +76,7 @@ def slope_table(formulas: Mapping[str, str], data: pd.DataFrame, term: str) -> p
         raise ValueError("formulas is empty: pass {label: formula}.")
     rows = {}
     for label, formula in formulas.items():
-        fit = smf.ols(formula, data).fit(cov_type="HC1")
+        fit = ols.fit_model(smf.ols(formula, data), "HC1")
         if term not in fit.params:
             raise ValueError(f"{term!r} is not a term of {formula!r}; its terms are {list(fit.params.index)}.")
         rows[label] = {"slope": fit.params[term], "standard error": fit.bse[term], "teachers": int(fit.nobs)}

@@ -18,7 +18,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from coachbook import attrition, mqi, multilevel, published
+from coachbook import mqi, published
+from coachbook.estimators import attrition
+from coachbook.estimators.imputation import pool_rubin
 from coachbook.book.compare import published_number
 from coachbook.studies._checks import frame_with
 
@@ -95,7 +97,7 @@ def preferred_estimate(row: str, table: str, panel: str) -> dict[str, float]:
 def lpm_rows(data: pd.DataFrame, outcome: str, table: str, column: str, panel: str = "") -> list[dict]:
     """Treatment effect and constant of one block-FE linear probability model, keyed like the CSV.
 
-    Fits :func:`coachbook.attrition.lpm_block_fe` of the 0/1 ``outcome`` (one
+    Fits :func:`coachbook.estimators.attrition.lpm_block_fe` of the 0/1 ``outcome`` (one
     row per randomized teacher, with ``treatment`` and ``block``) and returns
     two rows, :data:`TREAT` and :data:`CONSTANT`, for ``column`` of ``table``
     (Table 4: still teaching; Table A1: outcome missing), ready for
@@ -162,7 +164,7 @@ def pool_equation3(imputed: Sequence[pd.DataFrame], design: pd.DataFrame, outcom
     replaces the prior-score columns, the random-intercept model
     (:func:`coachbook.mqi.fit_random_intercept`) is refitted, and the
     treatment coefficients are pooled with
-    :func:`coachbook.multilevel.pool_rubin`.
+    :func:`coachbook.estimators.imputation.pool_rubin`.
     """
     frame_with(design, ["treatment", *priors], "design")
     if len(imputed) < 2:
@@ -182,5 +184,5 @@ def pool_equation3(imputed: Sequence[pd.DataFrame], design: pd.DataFrame, outcom
         fit = mqi.fit_random_intercept(outcome, x, groups)
         q.append(fit.coef[treat])
         u.append(fit.cov[treat, treat])
-    return multilevel.pool_rubin(np.array(q), np.array(u), df_complete=df_complete).iloc[0]
+    return pool_rubin(np.array(q), np.array(u), df_complete=df_complete).iloc[0]
 

@@ -1,7 +1,7 @@
 """The Tennessee + IFL Math Coaching study of Russell et al. (2020): the steps its chapters share.
 
 The growth models of the paper's three research questions are mixed models
-(:func:`coachbook.multilevel.fit_mixed`) with one random intercept (and
+(:func:`coachbook.estimators.mixed.fit_mixed`) with one random intercept (and
 sometimes slope) per coach-teacher pair; this module holds the fits the
 chapters repeat, the covariates held at their means for model-based
 trajectories, the gain along a trajectory, and the change in item means
@@ -18,8 +18,9 @@ from collections.abc import Mapping
 import pandas as pd
 
 from coachbook.book.compare import published_number
-from coachbook.growth import deviance_test, fixed_trajectory
-from coachbook.multilevel import fit_mixed
+from coachbook.estimators.growth import fixed_trajectory
+from coachbook.estimators.likelihood_ratio import deviance_test
+from coachbook.estimators.mixed import fit_mixed
 from coachbook.studies._checks import frame_with, positive_number
 
 PAPER = "russell_2020"
@@ -45,7 +46,7 @@ def growth_fit(preconferences: pd.DataFrame, column: str, **options):
 
     ``preconferences`` has one row per conference with ``teacher_id`` (the
     pair) and ``time`` (years since data cycle 1); ``options`` go to
-    :func:`coachbook.multilevel.fit_mixed`.
+    :func:`coachbook.estimators.mixed.fit_mixed`.
     """
     frame_with(preconferences, ["teacher_id", "time", column], "preconferences")
     return fit_mixed(f"{column} ~ time", preconferences, "teacher_id", re_formula="~ time", **options)
@@ -56,8 +57,8 @@ def piecewise_test(preconferences: pd.DataFrame, column: str):
 
     The reduced model has a random intercept and the base rate; the full model
     adds the fixed and random ``increment`` (columns from
-    :func:`coachbook.growth.code_time_piecewise`). Returns ``(full, reduced,
-    test)`` with the test from :func:`coachbook.growth.deviance_test`.
+    :func:`coachbook.estimators.growth.code_time_piecewise`). Returns ``(full, reduced,
+    test)`` with the test from :func:`coachbook.estimators.likelihood_ratio.deviance_test`.
     """
     frame_with(preconferences, ["teacher_id", "base", "increment", column], "preconferences")
     reduced = fit_mixed(f"{column} ~ base", preconferences, "teacher_id", reml=False)
@@ -71,7 +72,7 @@ def teaching_fit(formula: str, lessons: pd.DataFrame, **options):
 
     ``lessons`` has one row per scored lesson with ``teacher_id``;
     ``options`` (``reml=False`` for deviance tests) go to
-    :func:`coachbook.multilevel.fit_mixed`.
+    :func:`coachbook.estimators.mixed.fit_mixed`.
     """
     frame_with(lessons, ["teacher_id"], "lessons")
     return fit_mixed(formula, lessons, "teacher_id", **options)

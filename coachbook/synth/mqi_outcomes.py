@@ -75,7 +75,7 @@ Calibration (post-hoc, transparent)
 Some parameters of every published cell are then *solved for*, so that the
 paper's estimators, run on the generated data, return the published numbers.
 The solver uses the fast twins of the estimators (numpy OLS/HC1 for
-:func:`coachbook.rct.itt`, :class:`_RIDesign` for the mixed models, the same
+:func:`coachbook.estimators.rct.itt`, :class:`_RIDesign` for the mixed models, the same
 imputations); the tests run the real ones.
 
 * ``delta1``, the treatment shift, targets the preferred estimate (column
@@ -119,7 +119,7 @@ The estimators
 :func:`table7_estimates` return tidy rows keyed like
 ``data/published/kraft_hill_2019.csv`` (``table, panel, row, column,
 estimate, se, p, n``). Equation 1 (teacher outcomes) is
-:func:`coachbook.rct.itt` (OLS, block fixed effects, HC1). Equations 2 and 3
+:func:`coachbook.estimators.rct.itt` (OLS, block fixed effects, HC1). Equations 2 and 3
 are random-intercept models fitted by REML (:func:`fit_random_intercept`, a
 closed-form profile likelihood that agrees with statsmodels' ``MixedLM``,
 its optimum polished to machine precision with the analytic derivative;
@@ -128,7 +128,7 @@ missing prior scores (:func:`impute_priors`, Bayesian multivariate-normal
 regression draws on demographics, grade and school) pooled by Rubin's rules
 with Barnard-Rubin degrees of freedom; the four cells take well under a
 second. Lee bounds follow the paper (:func:`lee_bounds_fe`, from
-:mod:`coachbook.attrition`): trim the arm observed more often, then
+:mod:`coachbook.estimators.attrition`): trim the arm observed more often, then
 re-estimate the unconditional model with block fixed effects; the trimming
 is sharp, the teacher at the cut point entering with the fraction kept as a
 weight.
@@ -152,10 +152,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, stats
+from scipy import stats
 
-# re-exported: the Lee bounds of Tables 6-7 (one implementation, in coachbook.attrition)
-from ..attrition import LeeFE, lee_bounds_fe  # noqa: F401
+from coachbook.estimators import ols
+from coachbook.estimators.imputation import pool_rubin
+from coachbook.estimators.lee import _bound_weights, _trim_share
+from coachbook.estimators.lee_fe import lee_bounds_fe
+from coachbook.estimators.random_intercept import _RIDesign, fit_random_intercept
+from coachbook.estimators.rct import itt
+
 from . import FileSpec, Variable
 
 __all__ = [
@@ -163,7 +168,7 @@ __all__ = [
     "MQI_ITEMS", "MQI_DOMAINS", "SURVEY_ITEMS",
     "teacher_controls", "standardize_by_control", "ambitious_scale", "teacher_mqi_scores",
     "segment_midhigh", "mqi_reliabilities", "segment_lpm", "figure1_shares",
-    "prior_coverage", "impute_priors", "fit_random_intercept", "lee_bounds_fe",
+    "prior_coverage", "impute_priors",
     "table5_estimates", "table6_estimates", "table7_estimates", "all_estimates",
 ]
 
@@ -269,222 +274,6 @@ def teacher_controls() -> list[str]:
 
 def _rng(seed: int, key: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), _STREAMS[key]])
-
-
-# ---------------------------------------------------------------------------
-# Linear-algebra helpers (fast twins of the statsmodels fits)
-# ---------------------------------------------------------------------------
-def _dummies(values, drop_first: bool = True) -> np.ndarray:
-    codes, levels = pd.factorize(pd.Series(values).astype(str), sort=True)
-    out = np.zeros((len(codes), len(levels)))
-    out[np.arange(len(codes)), codes] = 1.0
-    return out[:, 1:] if drop_first else out
-
-
-def _independent_columns(X: np.ndarray, tol: float = 1e-9) -> list[int]:
-    """Columns of X, left to right, that are not linear combinations of earlier kept ones."""
-    gram = X.T @ X
-    cols: list[int] = []
-    for j in range(X.shape[1]):
-        if gram[j, j] <= 0:
-            continue
-        if cols:
-            g_ss = gram[np.ix_(cols, cols)]
-            g_sj = gram[cols, j]
-            resid = gram[j, j] - g_sj @ np.linalg.solve(g_ss, g_sj)
-        else:
-            resid = gram[j, j]
-        if resid > tol * gram[j, j]:
-            cols.append(j)
-    return cols
-
-
-def _independent(X: np.ndarray) -> np.ndarray:
-    """X without columns that are linear combinations of earlier ones."""
-    return X[:, _independent_columns(X)]
-
-
-def _ols(y: np.ndarray, X: np.ndarray) -> tuple[float, float]:
-    """OLS coefficient and HC1 standard error of column 1 (the treatment), as rct.itt."""
-    n, k = X.shape
-    xtx_inv = np.linalg.pinv(X.T @ X)
-    beta = xtx_inv @ (X.T @ y)
-    e = y - X @ beta
-    rank = np.linalg.matrix_rank(X)
-    row = xtx_inv[1]
-    var = float((row @ X.T) ** 2 @ (e ** 2)) * n / (n - rank)
-    return float(beta[1]), float(np.sqrt(var))
-
-
-def _ols_coef(y: np.ndarray, X: np.ndarray, weights: np.ndarray | None = None) -> float:
-    if weights is not None:
-        sw = np.sqrt(weights)
-        return float(np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)[0][1])
-    return float(np.linalg.lstsq(X, y, rcond=None)[0][1])
-
-
-@dataclass(frozen=True)
-class RIFit:
-    """A random-intercept (REML) fit: ``y_ij = x_ij'b + v_j + e_ij``."""
-
-    coef: np.ndarray
-    cov: np.ndarray
-    tau: float      # var(v_j)
-    sigma2: float   # var(e_ij)
-    llf: float      # REML log-likelihood up to a constant
-    n_obs: int
-    n_groups: int
-
-    @property
-    def se(self) -> np.ndarray:
-        return np.sqrt(np.diag(self.cov))
-
-
-class _RIDesign:
-    """Random-intercept REML for a fixed design, refitted cheaply for new outcomes.
-
-    With ``gamma = tau / sigma^2`` and group sizes ``n_j``, GLS equals OLS on
-    quasi-demeaned data ``x - theta_j xbar_j`` (``theta_j = 1 - (1 + n_j
-    gamma)^{-1/2}``), whose cross-products are ``A = X'X - sum_j w_j xbar_j
-    xbar_j'`` with ``w_j = n_j^2 gamma / (1 + n_j gamma)``. The restricted
-    log-likelihood, with sigma^2 profiled out, is ``-1/2 [(N - p) log(RSS) +
-    sum_j log(1 + n_j gamma) + log det A]``; it is maximized over ``log
-    gamma`` by Brent's bounded method (and compared with gamma = 0).
-    This is the REML criterion statsmodels' ``MixedLM`` maximizes, so the
-    estimates agree (a test checks it against :func:`coachbook.multilevel.fit_mixed`).
-
-    Brent's method stops on the criterion's *values*, which are flat at the
-    optimum: its answer moves by about 1e-7 in ``log gamma`` with the last
-    bits of the arithmetic (the BLAS kernel, the number of threads). With
-    ``polish=True`` (the default of :meth:`fit`) the optimum is then refined
-    to machine precision by a root-finder on the analytic derivative,
-
-    ``d/dgamma = 1/2 [(N - p) RSS'/RSS + sum_j n_j / (1 + n_j gamma) - sum_j
-    w_j' xbar_j' A^{-1} xbar_j]``, ``RSS' = -sum_j w_j' (ybar_j - xbar_j'b)^2``,
-    ``w_j' = n_j^2 / (1 + n_j gamma)^2``,
-
-    so that the estimates agree to about 1e-12 on every machine. The
-    generator's calibration uses the polished fits too (the bundled files
-    regenerate byte for byte either way); ``polish=False`` is Brent's answer
-    alone.
-    """
-
-    def __init__(self, X: np.ndarray, groups: np.ndarray):
-        X = np.asarray(X, dtype=float)
-        codes, _ = pd.factorize(pd.Series(groups))
-        self.order = np.argsort(codes, kind="stable")
-        sorted_codes = codes[self.order]
-        self.starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-        self.n_j = np.diff(np.r_[self.starts, len(codes)]).astype(float)
-        self.X = X
-        self.N, self.p = X.shape
-        self.xtx = X.T @ X
-        self.xbar = np.add.reduceat(X[self.order], self.starts, axis=0) / self.n_j[:, None]
-
-    def _criterion(self, y: np.ndarray):
-        """``(parts, score)``: the profiled REML criterion and its derivative in gamma."""
-        y = np.asarray(y, dtype=float)
-        ybar = np.add.reduceat(y[self.order], self.starts) / self.n_j
-        xty, yty, n_j, xbar = self.X.T @ y, float(y @ y), self.n_j, self.xbar
-        dof = self.N - self.p
-
-        def pieces(gamma):
-            w = n_j ** 2 * gamma / (1.0 + n_j * gamma)
-            a = self.xtx - (xbar * w[:, None]).T @ xbar
-            b = xty - xbar.T @ (w * ybar)
-            chol = np.linalg.cholesky(a)
-            half = np.linalg.solve(chol, b)
-            rss = yty - float(np.sum(w * ybar ** 2)) - float(half @ half)
-            return a, b, chol, half, rss
-
-        def parts(gamma):
-            a, b, chol, half, rss = pieces(gamma)
-            logdet = 2.0 * float(np.sum(np.log(np.diag(chol))))
-            nll = 0.5 * (dof * np.log(rss) + float(np.sum(np.log1p(n_j * gamma))) + logdet)
-            return nll, a, b, rss
-
-        def score(gamma):
-            """d nll / d gamma (the derivative of the criterion minimized)."""
-            a, b, _, _, rss = pieces(gamma)
-            dw = n_j ** 2 / (1.0 + n_j * gamma) ** 2
-            a_inv = np.linalg.inv(a)
-            resid = ybar - xbar @ (a_inv @ b)
-            d_rss = -float(np.sum(dw * resid ** 2))
-            d_logdet = -float(np.sum(a_inv * ((xbar * dw[:, None]).T @ xbar)))  # tr(A^-1 A')
-            return 0.5 * (dof * d_rss / rss + float(np.sum(n_j / (1.0 + n_j * gamma)))
-                          + d_logdet)
-
-        return parts, score
-
-    def fit(self, y: np.ndarray, polish: bool = True) -> RIFit:
-        parts, score = self._criterion(y)
-        n_j, dof = self.n_j, self.N - self.p
-        lo, hi = -16.0, 6.0
-        res = optimize.minimize_scalar(lambda lg: parts(np.exp(lg))[0], bounds=(lo, hi),
-                                       method="bounded", options={"xatol": 1e-7})
-        lg = float(res.x)
-        interior = False
-        if polish:
-            lg, interior = _polish_root(lambda v: score(np.exp(v)), lg, lo, hi)
-        gamma = float(np.exp(lg))
-        if polish and not interior and lg < lo + 0.5 and score(0.0) >= 0:
-            gamma = 0.0    # the criterion rises from gamma = 0: the optimum is the boundary
-        elif parts(0.0)[0] < parts(gamma)[0]:
-            gamma = 0.0
-        nll, a, b, rss = parts(gamma)
-        sigma2 = rss / dof
-        a_inv = linalg.inv(a)
-        beta = a_inv @ b
-        cov = sigma2 * a_inv
-        return RIFit(coef=beta, cov=cov, tau=gamma * sigma2, sigma2=sigma2, llf=-nll,
-                     n_obs=self.N, n_groups=len(n_j))
-
-    def score(self, y: np.ndarray, gamma: float) -> float:
-        """Derivative in gamma of the criterion minimized (minus the REML log-likelihood)."""
-        return self._criterion(y)[1](float(gamma))
-
-
-def _polish_root(score, x0: float, lo: float, hi: float) -> tuple[float, bool]:
-    """The zero of ``score`` (a minimized criterion's derivative) next to ``x0`` in ``[lo, hi]``.
-
-    Brackets a sign change from negative to positive around ``x0`` (the
-    minimizer found by a value-based search), widening the bracket
-    geometrically, and solves it by Brent's root-finder to machine precision.
-    Returns ``(root, True)``, or ``(x0, False)`` when no interior minimum is
-    bracketed (the optimum is on a bound, where the caller decides).
-    """
-    f0 = score(x0)
-    if f0 == 0.0:
-        return x0, True
-    step = 1e-6
-    while True:
-        a, b = max(x0 - step, lo), min(x0 + step, hi)
-        fa, fb = score(a), score(b)
-        if fa < 0 < fb:
-            break
-        if a == lo and b == hi:
-            return x0, False
-        step *= 8.0
-    # of the two half-brackets, the one that holds the sign change next to x0
-    if f0 > 0:
-        b = x0
-    else:
-        a = x0
-    return float(optimize.brentq(score, a, b, xtol=1e-15, rtol=4 * np.finfo(float).eps,
-                                 maxiter=200)), True
-
-
-def fit_random_intercept(y, X, groups) -> RIFit:
-    """Random-intercept linear mixed model by REML (equations 2 and 3 of the paper).
-
-    ``X`` must include the intercept and be of full column rank. Standard
-    errors are the model-based ones, ``sigma^2 (X~'X~)^{-1}``, as statsmodels'
-    ``MixedLM`` reports them (Wald z, normal reference). The variance ratio
-    is converged to machine precision (a root of the criterion's analytic
-    derivative, see :class:`_RIDesign`), so the numbers do not move with
-    the BLAS kernel or the number of threads.
-    """
-    return _RIDesign(np.asarray(X, dtype=float), np.asarray(groups)).fit(np.asarray(y, dtype=float))
 
 
 def _imbalance_direction(treat: np.ndarray, blocks: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -613,7 +402,7 @@ _FLAGS = ["observed_reflection_y1", "observed_ambitious_y1", "observed_state_tes
 
 
 def _prepare_teachers(teachers: pd.DataFrame) -> pd.DataFrame:
-    from .._validate import require_columns
+    from coachbook.estimators._validate import require_columns
     controls = teacher_controls()
     require_columns(teachers, ["teacher_id", "school_id", "district", "block", "treatment",
                                "grade", *controls, *_FLAGS], "teachers")
@@ -691,14 +480,14 @@ class _Sample:
 
     @property
     def design_c(self):
-        return _independent(np.column_stack([self.design_u, self.X]))
+        return ols.drop_collinear(np.column_stack([self.design_u, self.X]))
 
 
 def _sample(t: pd.DataFrame, mask) -> _Sample:
     idx = np.flatnonzero(np.asarray(mask))
     sub = t.iloc[idx]
     treat = sub["treatment"].to_numpy(float)
-    blocks = _dummies(sub["block"])
+    blocks = ols.dummies(sub["block"])
     X = _controls_matrix(sub)
     return _Sample(idx=idx, treat=treat, blocks=blocks, X=X,
                    h=_imbalance_direction(treat, blocks, X))
@@ -770,8 +559,8 @@ def _make_reflections(seed, t, lat, numbers, log):
 
             def metrics(par, keep=keep, du=du, dc=dc, ctrl=ctrl, measure_of=measure_of):
                 z = _standardize(measure_of(par)[keep], ctrl)
-                est_u, se_u = _ols(z, du)
-                est_c, se_c = _ols(z, dc)
+                est_u, se_u, _ = ols.coefficient(ols.fit(z, du))
+                est_c, se_c, _ = ols.coefficient(ols.fit(z, dc))
                 return {"est_c": est_c, "est_u": est_u, "se_u": se_u, "se_c": se_c}
 
             spec = {"est_c": (tg["est_c"], 0.06 * tg["se_c"]),
@@ -890,15 +679,14 @@ _MQI_ERRORS_FIXED = (-0.05, 0.5)   # errors: mu and segment SD are not calibrate
 def _lee_teacher(z, treat, design_u, rates):
     """Lee bounds of a teacher-level outcome around the block-FE model (fast twin).
 
-    Trims with :func:`coachbook.attrition.lee_trimming_weights`, but with the
+    Trims with :func:`coachbook.estimators.lee.lee_trimming_weights`, but with the
     whole-teacher rule (``trimming="quantile"``) the bundled files were
     calibrated with, not the sharp rule of :func:`lee_bounds_fe`: calibrating
     on the sharp bounds would change the generated files.
     """
-    from ..attrition import _bound_weights, _trim_share
     p, arm = _trim_share(*rates)
     weights = _bound_weights(z, treat, p, arm, "quantile")
-    return [_ols(z[w > 0], design_u[w > 0])[0] for w in weights]
+    return [float(ols.fit(z[w > 0], design_u[w > 0]).params[1]) for w in weights]
 
 
 def _orthogonal(r: np.ndarray, theta: np.ndarray, among: np.ndarray) -> np.ndarray:
@@ -973,14 +761,15 @@ def _make_segments(seed, t, lat, numbers, log):
             share_t = np.bincount(seg_teacher, weights=midhigh, minlength=n_t) / n_seg_teacher
             tscore = np.bincount(seg_teacher, weights=seg_mean, minlength=n_t) / n_seg_teacher
             z = _standardize(tscore, ctrl_t)
-            est_u, se_u = _ols(z, du)
-            est_c, se_c = _ols(z, dc)
+            est_u, se_u, _ = ols.coefficient(ols.fit(z, du))
+            est_c, se_c, _ = ols.coefficient(ols.fit(z, dc))
             lesson_mean = np.bincount(seg_lesson, weights=seg_mean) / seg_per_lesson
             fit = rel_fit.fit(lesson_mean)
             rel = fit.tau / (fit.tau + fit.sigma2 / lessons.mean())
             lo, hi = _lee_teacher(z, treated, du, rates)
             return {"control_share": midhigh[~seg_treated].mean(),
-                    "lpm": _ols_coef(share_t, dc, n_seg_teacher), "reliability": rel,
+                    "lpm": float(ols.fit(share_t, dc, weights=n_seg_teacher).params[1]),
+                    "reliability": rel,
                     "est_c": est_c, "est_u": est_u, "se_u": se_u, "se_c": se_c,
                     "t_c": est_c / se_c, "lee_lower": lo, "lee_upper": hi}
 
@@ -1057,7 +846,7 @@ def _student_characteristics(frame: pd.DataFrame) -> np.ndarray:
     """Student controls W of equation 3: gender, race, FRL, LEP, special education, grade."""
     race = pd.Categorical(frame["race"], categories=_RACES)
     race_d = np.column_stack([(race == r).astype(float) for r in _RACES[1:]])  # Asian/other ref.
-    grade = _dummies(frame["grade"])
+    grade = ols.dummies(frame["grade"])
     return np.column_stack([frame[["female", "frl", "lep", "sped"]].to_numpy(float), race_d, grade])
 
 
@@ -1075,7 +864,7 @@ def _draw_imputations(z: np.ndarray, y: np.ndarray, rng, m: int) -> list[np.ndar
         miss = np.isnan(yy).any(axis=1)
         if not miss.any():
             continue
-        keep = _independent_columns(z[~miss])
+        keep = ols.independent_columns(z[~miss])
         zo, zm, yo = z[~miss][:, keep], z[miss][:, keep], yy[~miss]
         if np.isnan(yo).any():
             raise ValueError("prior scores must be missing in pairs (math and reading together)")
@@ -1114,19 +903,19 @@ def _t7_cell(frame: pd.DataFrame, teachers: pd.DataFrame, m: int, seed: int) -> 
     ids, groups = np.unique(frame["teacher_id"].to_numpy(), return_inverse=True)
     tt = t.loc[ids]
     treat = tt["treatment"].to_numpy(float)
-    blocks = _dummies(tt["block"])
+    blocks = ols.dummies(tt["block"])
     x_teacher = tt[controls].to_numpy(float)
     ones = np.ones(len(frame))
     design_u = _RIDesign(np.column_stack([ones, treat[groups], blocks[groups]]), groups)
     w = _student_characteristics(frame)
-    schools = _dummies(tt["school_id"].to_numpy()[groups])
+    schools = ols.dummies(tt["school_id"].to_numpy()[groups])
     z = np.column_stack([ones, w, schools])
     priors = frame[list(_PRIORS)].to_numpy(float)
     rng = np.random.default_rng([int(seed), int(frame["year"].iloc[0]), len(frame)])
     completed = _draw_imputations(z, priors, rng, m)
     fixed = np.column_stack([ones, treat[groups], np.zeros((len(frame), 4)), blocks[groups],
                              x_teacher[groups], w])
-    keep = _independent_columns(np.column_stack([fixed[:, :2], np.nan_to_num(priors),
+    keep = ols.independent_columns(np.column_stack([fixed[:, :2], np.nan_to_num(priors),
                                                  fixed[:, 6:]]))
     designs = []
     for pri in completed:
@@ -1136,13 +925,12 @@ def _t7_cell(frame: pd.DataFrame, teachers: pd.DataFrame, m: int, seed: int) -> 
     # complete-data df of the (teacher-level) treatment effect: teachers minus
     # the teacher-level coefficients (intercept, treatment, blocks, controls)
     teacher_level = np.column_stack([np.ones(len(ids)), treat, blocks, x_teacher])
-    df_complete = len(ids) - len(_independent_columns(teacher_level))
+    df_complete = len(ids) - len(ols.independent_columns(teacher_level))
     return _T7Cell(groups=groups, teacher_ids=ids, treat=treat, design_u=design_u,
                    designs_c=designs, df_complete=float(df_complete))
 
 
 def _pool(cell: _T7Cell, y: np.ndarray):
-    from ..multilevel import pool_rubin
     fits = [d.fit(y) for d in cell.designs_c]
     est = np.array([f.coef[1] for f in fits])
     var = np.array([f.cov[1, 1] for f in fits])
@@ -1390,7 +1178,6 @@ def segment_lpm(segments: pd.DataFrame, teachers: pd.DataFrame) -> pd.DataFrame:
     ``se``, ``p``, ``control_mean``, ``treatment_mean`` (raw shares, the
     brief's Figure 1) and ``n`` segments.
     """
-    from ..rct import itt
     seg = segment_midhigh(segments)
     # teachers without video enter with a missing outcome, so that rct.itt checks
     # the design on the randomized sample (a block may have lost one arm)
@@ -1453,7 +1240,7 @@ def impute_priors(students: pd.DataFrame, teachers: pd.DataFrame, m: int = IMPUT
     ids = frame["teacher_id"].to_numpy()
     school = teachers.set_index("teacher_id").loc[ids, "school_id"].to_numpy()
     ones = np.ones(len(frame))
-    z = np.column_stack([ones, _student_characteristics(frame), _dummies(school)])
+    z = np.column_stack([ones, _student_characteristics(frame), ols.dummies(school)])
     rng = np.random.default_rng([int(seed), int(frame["year"].iloc[0]), len(frame)])
     out = []
     for pri in _draw_imputations(z, frame[list(_PRIORS)].to_numpy(float), rng, m):
@@ -1465,7 +1252,7 @@ def impute_priors(students: pd.DataFrame, teachers: pd.DataFrame, m: int = IMPUT
 
 # ---------------------------------------------------------------------------
 # The unconditional model; the Lee (2009) bounds around it, as the paper applies
-# them, are coachbook.attrition.lee_bounds_fe (re-exported above), sharp trimming
+# them, are coachbook.estimators.lee_fe.lee_bounds_fe (re-exported above), sharp trimming
 # ---------------------------------------------------------------------------
 def _unconditional(d, outcome, multilevel, treatment="treatment", block="block", controls=()):
     """(estimate, se, p) of the treatment: block FE (+ controls), OLS-HC1 or random intercept."""
@@ -1473,18 +1260,15 @@ def _unconditional(d, outcome, multilevel, treatment="treatment", block="block",
         if block is None:
             d = d[d[outcome].notna()]
             x = np.column_stack([np.ones(len(d)), d[treatment].to_numpy(float)])
-            est, se = _ols(d[outcome].to_numpy(float), x)
-            dof = len(d) - 2
-            return est, se, float(2 * stats.t.sf(abs(est / se), dof))
-        from ..rct import itt
+            return ols.coefficient(ols.fit(d[outcome].to_numpy(float), x))
         res = itt(d, outcome, treatment=treatment, block=block, controls=list(controls))
         return res.estimate, res.se, res.p
     x = [np.ones(len(d)), d[treatment].to_numpy(float)]
     if block is not None:
-        x.append(_dummies(d[block]))
+        x.append(ols.dummies(d[block]))
     if controls:
         x.append(d[list(controls)].to_numpy(float))
-    design = _independent(np.column_stack(x))
+    design = ols.drop_collinear(np.column_stack(x))
     fit = fit_random_intercept(d[outcome].to_numpy(float), design, d["teacher_id"].to_numpy())
     est, se = float(fit.coef[1]), float(fit.se[1])
     return est, se, float(2 * stats.norm.sf(abs(est / se)))
@@ -1503,7 +1287,6 @@ _TIDY = ["table", "panel", "row", "column", "estimate", "se", "p", "n"]
 
 def _teacher_cells(table, panel, row, frame, outcome, teachers, lee: bool):
     """n, unconditional, controls (and Lee bounds) for a teacher-level outcome (eq. 1)."""
-    from ..rct import itt
     roster = teachers[["teacher_id", "treatment", "block", *teacher_controls()]]
     d = roster.merge(frame[["teacher_id", outcome]], on="teacher_id", how="left",
                      validate="one_to_one")
@@ -1527,7 +1310,7 @@ def table5_estimates(files: Mapping[str, pd.DataFrame], teachers: pd.DataFrame) 
     Each measure is standardized by the control teachers of its year; OLS on
     treatment and block fixed effects (column "Unconditional") and adding the
     teacher controls (column "Controls", preferred), HC1 standard errors
-    (:func:`coachbook.rct.itt`). Returns tidy rows ``table, panel, row,
+    (:func:`coachbook.estimators.rct.itt`). Returns tidy rows ``table, panel, row,
     column, estimate, se, p, n`` keyed like ``data/published/kraft_hill_2019.csv``.
     """
     refl = files["mqi/reflections"]
@@ -1584,7 +1367,7 @@ def table7_estimates(files: Mapping[str, pd.DataFrame], teachers: pd.DataFrame,
     tests, gender, race, FRL, LEP, special education, grade and the teacher
     controls; the missing priors are multiply imputed ``m`` times
     (:func:`impute_priors`) and the ``m`` fits pooled by Rubin's rules with the
-    Barnard-Rubin degrees of freedom (:func:`coachbook.multilevel.pool_rubin`,
+    Barnard-Rubin degrees of freedom (:func:`coachbook.estimators.imputation.pool_rubin`,
     complete-data df = teachers minus teacher-level coefficients). Follow-up
     year: Lee bounds around the unconditional model. Scores are in SD units
     of the full student population (as generated); nothing is re-standardized.

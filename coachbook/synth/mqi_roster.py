@@ -21,7 +21,7 @@ How the files are built (``generate_roster``)
    suburban = 51, Text); teachers are spread over a type's schools at
    random with at least one each, so many schools have one participant, as
    the paper says. A block is district x school type (7 blocks).
-2. **Randomization.** :func:`coachbook.rct.randomize_within_blocks` (half of
+2. **Randomization.** :func:`coachbook.estimators.randomization.randomize_within_blocks` (half of
    each block, a coin for odd blocks), re-drawn from a seeded stream until
    the arms have the published 72/70 and the elementary share is 0.71 in
    both arms (Table 1 prints 0.71 in every column). This is a restricted
@@ -111,7 +111,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..rct import randomize_within_blocks
+from coachbook.estimators.randomization import randomize_within_blocks
+
 from . import FileSpec, Variable
 
 __all__ = [
@@ -543,7 +544,7 @@ def _choose_set(rng, treat, t_tilde, counts, beta, forced, pool, latent,
     experienced); the ``D2`` term keeps the multivariate gap as small as the
     published joint p-values (0.40-0.76) suggest. The ``Z`` term keeps at
     least one leaver in every block so that leaver/stayer comparisons with
-    block fixed effects (``coachbook.rct.joint_balance_test`` with the
+    block fixed effects (``coachbook.estimators.balance.joint_balance_test`` with the
     missing indicator as "treatment") are defined. The search stops when
     ``|b - beta| < 0.05 se`` and no swap improves the loss by more than 1%,
     or after ``iters`` swaps.

@@ -1024,7 +1024,7 @@ CODEBOOK: dict[str, FileSpec] = {
             "The 33 Year 1 videos scored by two raters, two rows per video (rating 1 = the score "
             "in tn/lessons, rating 2 = the second rater). 22 videos have no assist coded by either "
             "rater and 11 have an assist coded by at least one. The ICCs of the opportunities "
-            "composite, coachbook.reliability.icc(data, 'lesson_id', 'rating', 'opportunities'), "
+            "composite, coachbook.estimators.icc.icc(data, 'lesson_id', 'rating', 'opportunities'), "
             "are calibrated in the ICC(1,1) form (one-way random: each video had its own pair of "
             "raters): about .62 for all 33, .72 for assist_subset == 'none' (n = 22) and .52 for "
             "'any' (n = 11); the two-way forms are close because the rating slot carries no "

@@ -6,7 +6,7 @@
 # for the treatment coefficient of lm_robust(..., fixed_effects = ~ block).
 # se_type "stata" is the CR1 cluster-robust estimator with Stata's small-sample
 # factor and t on clusters - 1 df, what statsmodels' cluster covariance with
-# use_t=True (coachbook.rct.itt(..., cluster=...)) reports.
+# use_t=True (coachbook.estimators.rct.itt(..., cluster=...)) reports.
 args <- commandArgs(trailingOnly = TRUE)
 script_dir <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(), value = TRUE))))
 source(file.path(script_dir, "json.R"))

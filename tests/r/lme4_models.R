@@ -4,7 +4,7 @@
 # tests/test_r_crosscheck.py). Prints one JSON object on stdout:
 #   {"models": {name: {llf, reml, fixef, se, df, vc, singular, messages}},
 #    "rm": {name: {F, ndf, ddf, F_anova, ndf_anova, ddf_anova, tau2, sigma2, means}}}
-# Variance components are labelled as coachbook.multilevel.fit_mixed labels
+# Variance components are labelled as coachbook.estimators.mixed.fit_mixed labels
 # them (var(Intercept), cov(Intercept, time), var(pair), residual, ...).
 args <- commandArgs(trailingOnly = TRUE)
 script_dir <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(), value = TRUE))))
@@ -84,7 +84,7 @@ models <- list(
 
 # Repeated-measures F test of occasion, random intercept per teacher (REML),
 # Satterthwaite df. contestMD() with L = [0 | I] (every level against the
-# first, the hypothesis rows coachbook.reliability.rm_anova uses) and
+# first, the hypothesis rows coachbook.estimators.repeated_measures.rm_anova uses) and
 # anova()'s default type-III table (lmerTest's own contrast rows).
 rm_test <- function(data, dv) {
   data <- data[!is.na(data[[dv]]), ]

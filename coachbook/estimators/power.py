@@ -38,7 +38,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from coachbook._validate import require_bool, require_int, require_number, require_open_unit
+from coachbook.estimators._values import (require_bool, require_int, require_number,
+                                          require_open_unit)
 
 __all__ = [
     "multiplier",
