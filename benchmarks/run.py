@@ -132,13 +132,13 @@ def generators(args) -> list[Row]:
 def fit_mixed(args) -> list[Row]:
     from coachbook import data
     from coachbook.estimators.mixed import fit_mixed as fit
-    from coachbook.synth import mqi_outcomes as mo
+    from coachbook.studies import kraft_hill
 
     teachers = data.load("mqi/teachers")
     survey = data.load("mqi/student_survey")
     year2 = survey[survey["year"] == 2]
-    controls = mo.teacher_controls()
-    students = year2[["teacher_id"]].assign(y=mo.ambitious_scale(year2)).merge(
+    controls = list(kraft_hill.TEACHER_CONTROLS)
+    students = year2[["teacher_id"]].assign(y=kraft_hill.ambitious_scale(year2)).merge(
         teachers[["teacher_id", "treatment", "block", *controls]], on="teacher_id")
     intercept_formula = "y ~ " + " + ".join(["treatment", *controls]) + " + C(block)"
     preconferences = data.load("tn/preconferences")

@@ -33,8 +33,8 @@ import pytest
 
 from coachbook import data, published
 from coachbook.estimators import attrition
-from coachbook.synth import mqi_outcomes as mo
-from coachbook.synth.mqi_roster import A3_CHARACTERISTICS, TABLE_A1_FLAGS
+from coachbook.studies import kraft_hill
+from coachbook.studies.kraft_hill import A3_CHARACTERISTICS, TABLE_A1_FLAGS
 
 PAPER = "kraft_hill_2019"
 KEYS = ["table", "panel", "row", "column"]
@@ -90,8 +90,8 @@ def replicated(teachers) -> pd.DataFrame:
     for (panel, column), flag in TABLE_A1.items():
         rows += _lpm_rows("Table A1", panel, column, teachers.assign(missing=1 - teachers[flag]),
                           "missing")
-    tables = [pd.DataFrame(rows), mo.table5_estimates(files, teachers),
-              mo.table6_estimates(files, teachers), mo.table7_estimates(files, teachers)]
+    tables = [pd.DataFrame(rows), kraft_hill.table5_estimates(files, teachers),
+              kraft_hill.table6_estimates(files, teachers), kraft_hill.table7_estimates(files, teachers)]
     return pd.concat([t[KEYS + ["estimate", "se", "p"]] for t in tables], ignore_index=True)
 
 
@@ -194,15 +194,16 @@ _KERNEL_SCRIPT = r"""
 import json, warnings
 import numpy as np
 import threadpoolctl
-from coachbook import data, mqi
+from coachbook import data
 from coachbook.estimators.repeated_measures import rm_anova, rm_logistic
+from coachbook.studies import kraft_hill
 
 warnings.simplefilter("ignore")
 files = {n: data.load(n) for n in
          ["mqi/reflections", "mqi/student_survey", "mqi/mqi_segments", "mqi/student_tests"]}
 teachers = data.load("mqi/teachers")
 numbers = {}
-for table in (mqi.table5_estimates, mqi.table6_estimates, mqi.table7_estimates):
+for table in (kraft_hill.table5_estimates, kraft_hill.table6_estimates, kraft_hill.table7_estimates):
     for row in table(files, teachers).itertuples():
         for what in ("estimate", "se", "p"):
             numbers["|".join([row.table, row.panel, row.row, row.column, what])] = getattr(row, what)

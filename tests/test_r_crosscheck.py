@@ -16,7 +16,7 @@ in lme4); the piecewise ML fits of the Math content deviance test; the cubic
 teaching model with covariates (REML, and the ML cubic-vs-quadratic deviance
 test); equation 2 of the trial (students in teachers, block fixed effects and
 teacher controls) with both ``fit_mixed`` and the closed-form REML
-``mqi.fit_random_intercept``; ``rm_anova``'s mixed F test with Satterthwaite df
+``random_intercept.fit_random_intercept``; ``rm_anova``'s mixed F test with Satterthwaite df
 (lmerTest); and ``rct.itt`` with block fixed effects and HC1, HC2 and
 cluster-robust SEs (estimatr ``lm_robust``).
 
@@ -57,16 +57,17 @@ import pandas as pd
 import patsy
 import pytest
 
-from coachbook import data, mqi
-from coachbook.estimators import rct
+from coachbook import data
+from coachbook.estimators import random_intercept, rct
 from coachbook.estimators.growth import code_time_piecewise, code_time_polynomial
 from coachbook.estimators.likelihood_ratio import deviance_test, lr_test_variance_component
 from coachbook.estimators.mixed import fit_mixed
 from coachbook.estimators.repeated_measures import rm_anova
+from coachbook.studies import kraft_hill
 
 R_DIR = Path(__file__).parent / "r"
 INSTALL = "apt-get install r-base-core r-cran-lme4 r-cran-lmertest r-cran-estimatr"
-CONTROLS = mqi.TEACHER_CONTROLS
+CONTROLS = kraft_hill.TEACHER_CONTROLS
 COVARIATES = "assist1 + assist2 + C(rater_id) + coached"  # growth-in-teaching
 
 FE_RTOL, FE_ATOL = 1e-5, 1e-6
@@ -97,12 +98,12 @@ def _mqi_frames():
     reflections = data.load("mqi/reflections")
     year1 = roster.merge(reflections.query("year == 1")[["teacher_id", "mqi_language"]],
                          on="teacher_id", how="left")
-    year1["y"] = mqi.standardize_by_control(year1["mqi_language"], year1["treatment"])
+    year1["y"] = kraft_hill.standardize_by_control(year1["mqi_language"], year1["treatment"])
     survey = data.load("mqi/student_survey")
     s = survey[survey["year"] == 1]
-    survey1 = s[["teacher_id"]].assign(y=mqi.ambitious_scale(s)).merge(roster, on="teacher_id")
-    survey1["y"] = mqi.standardize_by_control(survey1["y"], survey1["treatment"])
-    midhigh = mqi.segment_midhigh(data.load("mqi/mqi_segments")).merge(roster, on="teacher_id")
+    survey1 = s[["teacher_id"]].assign(y=kraft_hill.ambitious_scale(s)).merge(roster, on="teacher_id")
+    survey1["y"] = kraft_hill.standardize_by_control(survey1["y"], survey1["treatment"])
+    midhigh = kraft_hill.segment_midhigh(data.load("mqi/mqi_segments")).merge(roster, on="teacher_id")
     return year1, survey1, midhigh
 
 
@@ -472,10 +473,10 @@ def test_random_slope_lr_test_matches_lme4(check, lme4):
 
 
 def test_closed_form_random_intercept_matches_lme4(check, lme4):
-    """mqi.fit_random_intercept (the Table 6/7 REML) for equation 2, Ambitious Instruction."""
+    """random_intercept.fit_random_intercept (the Table 6/7 REML) for equation 2, Ambitious Instruction."""
     formula = "y ~ treatment + C(block) + " + " + ".join(CONTROLS)
     y, X = patsy.dmatrices(formula, check.survey1, return_type="dataframe")
-    fit = mqi.fit_random_intercept(y.to_numpy().ravel(), X.to_numpy(),
+    fit = random_intercept.fit_random_intercept(y.to_numpy().ravel(), X.to_numpy(),
                                    check.survey1["teacher_id"].to_numpy())
     r = lme4["models"]["ambitious_controls"]
     names = [_fe_name(n) for n in X.columns]

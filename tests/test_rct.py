@@ -175,18 +175,3 @@ def test_balance_and_randomization_bad_inputs(trial):
         randomize_within_blocks(pd.DataFrame({"block": [0, 0, 1]}), "block", seed=1)
     with pytest.raises(ValueError, match="missing values"):
         rerandomization_distribution(trial.assign(mkt=np.nan), "mkt", "block", 10, seed=1)
-
-
-def test_mqi_module_re_exports_the_trial_estimators():
-    # coachbook.mqi is a short public name for the estimators of Tables 5-7;
-    # it must hand out the very same functions, not copies that could drift.
-    from coachbook import mqi
-    from coachbook.synth import mqi_outcomes, mqi_roster
-
-    for name in mqi.__all__:
-        assert hasattr(mqi, name), f"coachbook.mqi lists {name} but does not define it"
-    for name in ("table5_estimates", "table6_estimates", "table7_estimates", "segment_lpm",
-                 "figure1_shares", "impute_priors", "fit_random_intercept", "prior_coverage"):
-        assert getattr(mqi, name) is getattr(mqi_outcomes, name)
-    assert mqi.TEACHER_CONTROLS == mqi_roster.TEACHER_CONTROLS
-    assert mqi.IMPUTATIONS == 20

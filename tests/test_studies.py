@@ -5,7 +5,8 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from coachbook import data, mqi, published
+from coachbook import data, published
+from coachbook.estimators import random_intercept
 from coachbook.estimators.growth import code_time_piecewise
 from coachbook.studies import kraft_hill, links_table, percentile_after, russell, slope_table
 
@@ -59,13 +60,30 @@ def test_links_table_one_row_per_edge():
 
 # --- Kraft & Hill -----------------------------------------------------------
 
-def test_kraft_hill_constants_match_the_generator():
-    from coachbook.synth.mqi_outcomes import MQI_ITEMS, REFLECTIONS
-    from coachbook.synth.mqi_roster import A3_CHARACTERISTICS, TEACHER_CONTROLS
-    assert kraft_hill.MQI_ITEMS == MQI_ITEMS
-    assert kraft_hill.REFLECTIONS == REFLECTIONS
-    assert kraft_hill.A3_CHARACTERISTICS == A3_CHARACTERISTICS
-    assert kraft_hill.TEACHER_CONTROLS == list(TEACHER_CONTROLS)
+def test_kraft_hill_constants_are_the_generators():
+    # one definition: the generators of the synthetic files use the study's own objects
+    from coachbook.synth import mqi_outcomes, mqi_roster
+    assert mqi_outcomes.MQI_ITEMS is kraft_hill.MQI_ITEMS
+    assert mqi_outcomes.REFLECTIONS is kraft_hill.REFLECTIONS
+    assert mqi_roster.A3_CHARACTERISTICS is kraft_hill.A3_CHARACTERISTICS
+    assert mqi_outcomes.TEACHER_CONTROLS is kraft_hill.TEACHER_CONTROLS
+
+
+def test_kraft_hill_package_hands_out_its_modules_objects():
+    # coachbook.studies.kraft_hill is the short public name of the trial's estimators;
+    # it must hand out the very same functions, not copies that could drift.
+    from coachbook.estimators import random_intercept as ri
+    from coachbook.studies.kraft_hill import measures, tables, variables
+
+    for name in kraft_hill.__all__:
+        assert hasattr(kraft_hill, name), f"kraft_hill lists {name} but does not define it"
+    for name in ("table5_estimates", "table6_estimates", "table7_estimates"):
+        assert getattr(kraft_hill, name) is getattr(tables, name)
+    for name in ("segment_lpm", "figure1_shares", "impute_priors", "prior_coverage"):
+        assert getattr(kraft_hill, name) is getattr(measures, name)
+    assert tables.fit_random_intercept is ri.fit_random_intercept
+    assert kraft_hill.TEACHER_CONTROLS is variables.TEACHER_CONTROLS
+    assert kraft_hill.IMPUTATIONS == 20
 
 
 def test_kraft_hill_published_numbers():
@@ -125,7 +143,7 @@ def test_pool_equation3_of_identical_copies_is_the_single_fit(teachers, roster):
     y, X = patsy.dmatrices("state_math ~ treatment + " + " + ".join(priors) + " + C(block)", sample,
                            return_type="dataframe")
     groups = sample["teacher_id"].to_numpy()
-    fit = mqi.fit_random_intercept(y.to_numpy().ravel(), X.to_numpy(), groups)
+    fit = random_intercept.fit_random_intercept(y.to_numpy().ravel(), X.to_numpy(), groups)
     treat = list(X.columns).index("treatment")
     pooled = kraft_hill.pool_equation3([sample, sample], X, y, groups, priors, df_complete=50)
     assert pooled["estimate"] == pytest.approx(fit.coef[treat])

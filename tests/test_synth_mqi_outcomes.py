@@ -13,8 +13,10 @@ import pandas as pd
 import pytest
 
 from coachbook import data, published
-from coachbook.synth import write_csv
+from coachbook.estimators import lee_fe, random_intercept
+from coachbook.studies import kraft_hill
 from coachbook.synth import mqi_outcomes as mo
+from coachbook.synth import write_csv
 
 PAPER = "kraft_hill_2019"
 KEYS = ["table", "panel", "row", "column"]
@@ -38,9 +40,9 @@ def numbers() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def estimates(files, teachers, numbers) -> pd.DataFrame:
-    t5 = mo.table5_estimates(files, teachers)
-    t6 = mo.table6_estimates(files, teachers)
-    t7 = mo.table7_estimates(files, teachers)
+    t5 = kraft_hill.table5_estimates(files, teachers)
+    t6 = kraft_hill.table6_estimates(files, teachers)
+    t7 = kraft_hill.table7_estimates(files, teachers)
     est = pd.concat([t5, t6, t7], ignore_index=True)
     merged = est.merge(numbers[KEYS + ["estimate", "se", "stars"]], on=KEYS, how="left",
                        suffixes=("", "_pub"), validate="one_to_one")
@@ -125,7 +127,7 @@ def _text(numbers, row, column):
 
 @pytest.fixture(scope="module")
 def lpm(files, teachers):
-    return mo.segment_lpm(files["mqi/mqi_segments"], teachers)
+    return kraft_hill.segment_lpm(files["mqi/mqi_segments"], teachers)
 
 
 @pytest.mark.parametrize("domain, label", [("richness", "Richness"),
@@ -141,7 +143,7 @@ def test_segment_lpm_effects_and_control_means(lpm, numbers, domain, label):
 
 
 def test_figure1_shares_within_two_points(files, teachers, numbers):
-    shares = mo.figure1_shares(files["mqi/mqi_segments"], teachers)
+    shares = kraft_hill.figure1_shares(files["mqi/mqi_segments"], teachers)
     merged = shares.merge(numbers[KEYS + ["estimate"]], on=KEYS, suffixes=("", "_pub"),
                           validate="one_to_one")
     assert len(merged) == 6
@@ -149,7 +151,7 @@ def test_figure1_shares_within_two_points(files, teachers, numbers):
 
 
 def test_mqi_reliabilities_within_005(files):
-    rel = mo.mqi_reliabilities(files["mqi/mqi_segments"])
+    rel = kraft_hill.mqi_reliabilities(files["mqi/mqi_segments"])
     label = {"richness": "Richness", "ccasp": "Common Core-Aligned Student Practices",
              "wws": "Working With Students", "errors": "Errors"}
     for domain, name in label.items():
@@ -159,7 +161,7 @@ def test_mqi_reliabilities_within_005(files):
 
 def test_segment_file_design(files, teachers):
     seg = files["mqi/mqi_segments"]
-    items = [c for its in mo.MQI_ITEMS.values() for c, _ in its]
+    items = [c for its in kraft_hill.MQI_ITEMS.values() for c, _ in its]
     assert len(items) == 16 and len(seg) == 6415
     assert seg["teacher_id"].nunique() == 104
     assert seg[items].isin([0, 1, 2, 3]).all().all()
@@ -173,7 +175,7 @@ def test_segment_file_design(files, teachers):
 # Student files
 # ---------------------------------------------------------------------------
 def test_prior_score_coverage_in_published_ranges(files):
-    cov = mo.prior_coverage(files)
+    cov = kraft_hill.prior_coverage(files)
     assert len(cov) == 4
     assert cov["state_prior_pct"].between(72, 77).all(), cov
     assert cov["map_prior_pct"].between(90, 93).all(), cov
@@ -194,7 +196,7 @@ def test_observation_flags_decide_who_has_each_outcome(files, teachers):
         assert state == flagged(f"observed_state_test_y{y}")
         assert interim == flagged(f"observed_interim_test_y{y}")
         assert (ty["state_math"].notna() | ty["interim_math"].notna()).all()
-    assert set(survey[[c for c, _ in mo.SURVEY_ITEMS]].stack().unique()) <= {1, 2, 3, 4, 5}
+    assert set(survey[[c for c, _ in kraft_hill.SURVEY_ITEMS]].stack().unique()) <= {1, 2, 3, 4, 5}
     star = tests[tests["interim_test"] == "Star"]
     district = teachers.set_index("teacher_id").loc[star["teacher_id"], "district"]
     assert (star["year"] == 2).all() and (district == "suburban").all()
@@ -208,15 +210,15 @@ def test_observation_flags_decide_who_has_each_outcome(files, teachers):
 # ---------------------------------------------------------------------------
 def test_fast_random_intercept_fit_matches_fit_mixed(files, teachers):
     from coachbook.estimators.mixed import fit_mixed
-    controls = mo.teacher_controls()
+    controls = list(kraft_hill.TEACHER_CONTROLS)
     survey = files["mqi/student_survey"]
     year2 = survey[survey["year"] == 2]
-    d = year2[["teacher_id"]].assign(y=mo.ambitious_scale(year2))
+    d = year2[["teacher_id"]].assign(y=kraft_hill.ambitious_scale(year2))
     d = d.merge(teachers[["teacher_id", "treatment", "block", *controls]], on="teacher_id")
     fixed = ["treatment", *controls]
     x = np.column_stack([np.ones(len(d)), d[fixed].to_numpy(float),
                          pd.get_dummies(d["block"], drop_first=True).to_numpy(float)])
-    fast = mo.fit_random_intercept(d["y"].to_numpy(), x, d["teacher_id"].to_numpy())
+    fast = random_intercept.fit_random_intercept(d["y"].to_numpy(), x, d["teacher_id"].to_numpy())
     ref = fit_mixed("y ~ " + " + ".join(fixed) + " + C(block)", d, groups="teacher_id",
                     methods=[("powell", "lbfgs")])
     fe = ref.fixed_effects.loc["treatment"]
@@ -228,9 +230,9 @@ def test_fast_random_intercept_fit_matches_fit_mixed(files, teachers):
 
 def test_lee_bounds_fe_without_blocks_equals_attrition_lee_bounds(files, teachers):
     from coachbook.estimators.lee import lee_bounds
-    scores = mo.teacher_mqi_scores(files["mqi/mqi_segments"])
+    scores = kraft_hill.teacher_mqi_scores(files["mqi/mqi_segments"])
     d = teachers[["teacher_id", "treatment", "block"]].merge(scores, on="teacher_id", how="left")
-    ours = mo.lee_bounds_fe(d, "richness", teachers, block=None)
+    ours = lee_fe.lee_bounds_fe(d, "richness", teachers, block=None)
     plain = lee_bounds(d, "richness")
     assert ours.lower == pytest.approx(plain.lower, abs=1e-10)
     assert ours.upper == pytest.approx(plain.upper, abs=1e-10)
@@ -242,14 +244,14 @@ def test_lee_bounds_are_sharp_and_the_calibration_twin_trims_whole_teachers(file
     """Tables 6-7 report sharp bounds (58 observed treated, p = .184: 10.69 teachers
     trimmed, the 48th from the bottom at weight .31); the generator's fast twin, which
     the MQI files were calibrated on, trims whole teachers (11), as trimming="quantile"."""
-    scores = mo.teacher_mqi_scores(files["mqi/mqi_segments"])
+    scores = kraft_hill.teacher_mqi_scores(files["mqi/mqi_segments"])
     t = mo._prepare_teachers(teachers)
     d = t[["teacher_id", "treatment", "block"]].merge(scores, on="teacher_id", how="left")
-    d["richness"] = mo.standardize_by_control(d["richness"], d["treatment"])
-    sharp = mo.lee_bounds_fe(d, "richness", teachers)
-    whole = mo.lee_bounds_fe(d, "richness", teachers, trimming="quantile")
+    d["richness"] = kraft_hill.standardize_by_control(d["richness"], d["treatment"])
+    sharp = lee_fe.lee_bounds_fe(d, "richness", teachers)
+    whole = lee_fe.lee_bounds_fe(d, "richness", teachers, trimming="quantile")
     assert sharp.n_trimmed == pytest.approx(sharp.trim_share * 58) and whole.n_trimmed == 11
-    t6 = mo.table6_estimates(files, teachers).set_index(["row", "column"])["estimate"]
+    t6 = kraft_hill.table6_estimates(files, teachers).set_index(["row", "column"])["estimate"]
     assert t6[("MQI Richness", mo.LOWER)] == pytest.approx(sharp.lower, abs=1e-12)
     assert t6[("MQI Richness", mo.UPPER)] == pytest.approx(sharp.upper, abs=1e-12)
     smp = mo._sample(t, t["observed_mqi_y2"] == 1)
@@ -273,10 +275,10 @@ def test_table7_estimator_returns_every_cell(estimates):
 @pytest.fixture(scope="module")
 def survey_design(files, teachers):
     """Year-2 Ambitious Instruction with the controls: students in 102 teachers."""
-    controls = mo.teacher_controls()
+    controls = list(kraft_hill.TEACHER_CONTROLS)
     survey = files["mqi/student_survey"]
     year2 = survey[survey["year"] == 2]
-    d = year2[["teacher_id"]].assign(y=mo.ambitious_scale(year2))
+    d = year2[["teacher_id"]].assign(y=kraft_hill.ambitious_scale(year2))
     d = d.merge(teachers[["teacher_id", "treatment", "block", *controls]], on="teacher_id")
     x = np.column_stack([np.ones(len(d)), d[["treatment", *controls]].to_numpy(float),
                          pd.get_dummies(d["block"], drop_first=True).to_numpy(float)])
@@ -288,7 +290,7 @@ def test_polished_reml_is_a_root_of_the_derivative_and_matches_statsmodels(surve
     from statsmodels.regression.mixed_linear_model import MixedLMParams
 
     y, x, groups = survey_design
-    design = mo._RIDesign(x, groups)
+    design = random_intercept._RIDesign(x, groups)
     fit = design.fit(y)
     gamma = fit.tau / fit.sigma2
     assert gamma > 0
@@ -315,7 +317,7 @@ def test_random_intercept_standard_errors_equal_dense_gls():
     n = len(groups)
     x = np.column_stack([np.ones(n), rng.standard_normal(n), rng.integers(0, 2, n)])
     y = x @ [0.5, 0.3, -0.2] + rng.normal(0, 0.7, 25)[groups] + rng.standard_normal(n)
-    fit = mo.fit_random_intercept(y, x, groups)
+    fit = random_intercept.fit_random_intercept(y, x, groups)
     z = (groups[:, None] == np.arange(25)).astype(float)
     v_inv = np.linalg.inv(np.eye(n) * fit.sigma2 + fit.tau * z @ z.T)
     cov = np.linalg.inv(x.T @ v_inv @ x)
@@ -330,7 +332,7 @@ def test_random_intercept_keeps_the_gamma_zero_boundary():
     e = rng.standard_normal((40, 5))
     y = (e - 0.9 * e.mean(axis=1, keepdims=True)).ravel() + 0.1 * rng.standard_normal(200)
     x = np.column_stack([np.ones(200), rng.standard_normal(200)])
-    design = mo._RIDesign(x, groups)
+    design = random_intercept._RIDesign(x, groups)
     assert design.score(y, 0.0) > 0          # the criterion rises from gamma = 0
     fit = design.fit(y)
     assert fit.tau == 0.0

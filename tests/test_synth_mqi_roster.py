@@ -9,13 +9,8 @@ import pytest
 
 from coachbook import data, published
 from coachbook.estimators import balance, rct
-from coachbook.synth.mqi_roster import (
-    A3_CHARACTERISTICS,
-    ROSTER_CODEBOOK,
-    TABLE_A1_FLAGS,
-    TEACHER_CONTROLS,
-    generate_roster,
-)
+from coachbook.synth.mqi_roster import ROSTER_CODEBOOK, generate_roster
+from coachbook.studies.kraft_hill import A3_CHARACTERISTICS, TABLE_A1_FLAGS, TEACHER_CONTROLS
 
 PAPER = "kraft_hill_2019"
 

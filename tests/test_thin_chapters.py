@@ -4,7 +4,7 @@ No chapter notebook defines a function (``def``, or a ``lambda`` bound to a
 name), no code cell runs over 25 lines unless it teaches a computation by
 hand (tagged ``teaches-by-hand``), and no chapter imports the synthetic-data
 generators of ``coachbook.synth`` (their outputs are the bundled data files;
-the estimators the chapters need are in ``coachbook.mqi`` and
+the estimators the chapters need are in ``coachbook.estimators`` and
 ``coachbook.studies``). The appendix on the synthetic data documents the
 generators, so it may import them.
 """
@@ -87,7 +87,7 @@ def test_code_cells_are_short(path):
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem not in GENERATOR_PAGES], ids=lambda p: p.stem)
 def test_no_synth_imports(path):
     offenders = [f"{_where(path, n)}: imports {m}" for n, src, _ in _code_cells(path) for m in _synth_imports(_parse(src))]
-    assert not offenders, ("chapters use the bundled data and coachbook.mqi / coachbook.studies, not the "
+    assert not offenders, ("chapters use the bundled data and coachbook.estimators / coachbook.studies, not the "
                            "generators:\n" + "\n".join(offenders))
 
 

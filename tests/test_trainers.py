@@ -1,15 +1,17 @@
-"""Tests for coachbook.trainers: planning-conversation scoring, simulated trainees,
-calibration summaries and theory-of-action diagrams."""
+"""Tests of the coach trainers' tools: planning-conversation scoring (coachbook.studies.russell),
+simulated trainees (coachbook.book.activities), calibration summaries
+(coachbook.estimators.agreement) and theory-of-action diagrams (coachbook.book.diagrams)."""
 import numpy as np
 import pandas as pd
 import pytest
 
 from coachbook import charts
 from coachbook.published import load
-from coachbook.trainers import (GOAL_LEVELS, planning_next_steps, preconference_composite,
-                                score_planning_conversation, simulate_trainee,
-                                theory_of_action_chart)
+from coachbook.book.activities import simulate_trainee
+from coachbook.book.diagrams import theory_of_action_chart
 from coachbook.estimators.agreement import calibration_by_item
+from coachbook.studies.russell import (GOAL_LEVELS, planning_next_steps, preconference_composite,
+                                       score_planning_conversation)
 
 
 # --------------------------------------------------------------------------
@@ -184,7 +186,7 @@ def test_arrow_stops_at_the_box_edge():
 def test_arrow_geometry_is_rounded_so_the_svg_is_the_same_on_every_machine():
     """arctan2 and the box clipping give 224.99999999999997 on one machine and 225 on
     another; the spec (and the SVG's rotate(...)) carries the numbers rounded to 3 decimals."""
-    from coachbook.trainers import _geometry
+    from coachbook.book.diagrams import _geometry
 
     nodes = pd.DataFrame({"id": ["a", "b", "c"], "label": ["A", "B", "C"],
                           "x": [300, 160, 420], "y": [40, 180, 300]})

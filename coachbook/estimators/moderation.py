@@ -89,7 +89,7 @@ def treatment_interaction(
     group : str, optional
         Column of the level-2 units (teachers). If given, the model is a
         random-intercept model fitted by REML
-        (:func:`coachbook.synth.mqi_outcomes.fit_random_intercept`) with
+        (:func:`coachbook.estimators.random_intercept.fit_random_intercept`) with
         model-based standard errors and a normal reference, as the paper's
         student-level equations 2 and 3; otherwise OLS with HC1 standard
         errors and a t reference (equation 1).

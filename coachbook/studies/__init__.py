@@ -34,7 +34,7 @@ def links_table(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
     ``edges`` has ``source`` and ``target`` (node ids), ``measure`` (what
     tests the link), ``measured`` (whether the study measured it) and
     ``chapter`` (where the book tests it): the frames
-    :func:`coachbook.trainers.theory_of_action_chart` draws.
+    :func:`coachbook.book.diagrams.theory_of_action_chart` draws.
     """
     frame_with(nodes, ["id", "label"], "nodes")
     frame_with(edges, ["source", "target", "measure", "measured", "chapter"], "edges")

@@ -1,4 +1,4 @@
-"""Synthetic outcome files of the MQI Coaching trial, and the estimators of Tables 5-7.
+"""Synthetic outcome files of the MQI Coaching trial, calibrated with the estimators of Tables 5-7.
 
 Kraft and Hill (2019) measured four kinds of outcome for the 142 teachers of
 their block-randomized trial: teachers' written reflections on video (Table 5),
@@ -6,9 +6,10 @@ students' survey reports of *Ambitious Instruction* (Table 6), MQI scores of
 follow-up-year lesson video (Table 6) and students' math test scores
 (Table 7). The data are confidential; :func:`generate_outcomes` builds
 synthetic files *given* the teachers table of :mod:`.mqi_roster`, whose 0/1
-``observed_*`` flags (Table A1) decide which teacher has which outcome, and
-the ``table*_estimates`` functions are the paper's estimators, used both by
-the chapters and, at generation time, by the calibration below.
+``observed_*`` flags (Table A1) decide which teacher has which outcome. The
+paper's estimators, which the chapters use and the calibration below targets,
+are in :mod:`coachbook.studies.kraft_hill` (``table5_estimates`` ...
+``table7_estimates``).
 
 Files
 -----
@@ -19,7 +20,7 @@ Files
 ``mqi/student_survey``
     One row per student response: 11 ordinal (1-5) Ambitious Instruction
     items. The scale is the mean of the 11 items, standardized by the control
-    students of the year (:func:`ambitious_scale`); the paper used a graded
+    students of the year (:func:`coachbook.studies.kraft_hill.ambitious_scale`); the paper used a graded
     response model instead.
 ``mqi/mqi_segments``
     One row per 7.5-minute lesson segment of the follow-up year: 16 MQI items
@@ -74,9 +75,11 @@ Calibration (post-hoc, transparent)
 -----------------------------------
 Some parameters of every published cell are then *solved for*, so that the
 paper's estimators, run on the generated data, return the published numbers.
-The solver uses the fast twins of the estimators (numpy OLS/HC1 for
-:func:`coachbook.estimators.rct.itt`, :class:`_RIDesign` for the mixed models, the same
-imputations); the tests run the real ones.
+The solver uses the fast forms of the estimators (OLS with HC1 on design
+matrices, :func:`coachbook.estimators.ols.fit`, for
+:func:`coachbook.estimators.rct.itt`; the random-intercept designs of
+:mod:`coachbook.estimators.random_intercept` for the mixed models; the same
+imputations); the tests run the estimators themselves.
 
 * ``delta1``, the treatment shift, targets the preferred estimate (column
   "Controls"). For test scores it is exact: ``delta1 = round(published -
@@ -115,23 +118,14 @@ values and how close each cell came.
 
 The estimators
 --------------
-:func:`table5_estimates`, :func:`table6_estimates` and
-:func:`table7_estimates` return tidy rows keyed like
-``data/published/kraft_hill_2019.csv`` (``table, panel, row, column,
-estimate, se, p, n``). Equation 1 (teacher outcomes) is
-:func:`coachbook.estimators.rct.itt` (OLS, block fixed effects, HC1). Equations 2 and 3
-are random-intercept models fitted by REML (:func:`fit_random_intercept`, a
-closed-form profile likelihood that agrees with statsmodels' ``MixedLM``,
-its optimum polished to machine precision with the analytic derivative;
-a few ms a fit). Table 7's preferred model uses 20 imputations of the
-missing prior scores (:func:`impute_priors`, Bayesian multivariate-normal
-regression draws on demographics, grade and school) pooled by Rubin's rules
-with Barnard-Rubin degrees of freedom; the four cells take well under a
-second. Lee bounds follow the paper (:func:`lee_bounds_fe`, from
-:mod:`coachbook.estimators.attrition`): trim the arm observed more often, then
-re-estimate the unconditional model with block fixed effects; the trimming
-is sharp, the teacher at the cut point entering with the fraction kept as a
-weight.
+The estimators of Tables 5-7 are
+:func:`coachbook.studies.kraft_hill.table5_estimates`, ``table6_estimates``
+and ``table7_estimates``: equation 1 (teacher outcomes) by
+:func:`coachbook.estimators.rct.itt`, equations 2 and 3 by the
+random-intercept REML of :mod:`coachbook.estimators.random_intercept`,
+Table 7's preferred model over 20 imputations of the missing prior scores
+pooled by Rubin's rules, and the Lee bounds of the follow-up year by
+:func:`coachbook.estimators.lee_fe.lee_bounds_fe` (sharp trimming).
 
 All randomness comes from ``numpy.random.default_rng([seed, k])`` with a
 fixed key ``k`` per file; floats are rounded to 4 decimals; rows are sorted
@@ -147,7 +141,6 @@ bounds on treatment effects. *Review of Economic Studies*, 76(3), 1071-1102.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,103 +148,23 @@ import pandas as pd
 from scipy import stats
 
 from coachbook.estimators import ols
-from coachbook.estimators.imputation import pool_rubin
 from coachbook.estimators.lee import _bound_weights, _trim_share
-from coachbook.estimators.lee_fe import lee_bounds_fe
-from coachbook.estimators.random_intercept import _RIDesign, fit_random_intercept
-from coachbook.estimators.rct import itt
+from coachbook.estimators.random_intercept import _RIDesign
+from coachbook.studies.kraft_hill.tables import _pool, _t7_cell
+from coachbook.studies.kraft_hill.variables import (AMBITIOUS_ROW, CONTROLS, IMPUTATION_SEED,
+                                                    IMPUTATIONS, LOWER, LPM_ROW, MQI_DOMAINS,
+                                                    MQI_ITEMS, N_STUDENTS, N_TEACHERS, PAPER, REFLECTIONS,
+                                                    PRIOR_SCORES, RACES, SURVEY_ITEMS,
+                                                    T5_PANEL, T67_PANEL, T7_ROW, TABLE_A1_FLAGS,
+                                                    TEACHER_CONTROLS, TESTS, UNCOND, UPPER)
 
 from . import FileSpec, Variable
 
-__all__ = [
-    "OUTCOMES_CODEBOOK", "generate_outcomes", "calibration_report",
-    "MQI_ITEMS", "MQI_DOMAINS", "SURVEY_ITEMS",
-    "teacher_controls", "standardize_by_control", "ambitious_scale", "teacher_mqi_scores",
-    "segment_midhigh", "mqi_reliabilities", "segment_lpm", "figure1_shares",
-    "prior_coverage", "impute_priors",
-    "table5_estimates", "table6_estimates", "table7_estimates", "all_estimates",
-]
+__all__ = ["OUTCOMES_CODEBOOK", "calibration_report", "generate_outcomes"]
 
-PAPER = "kraft_hill_2019"
-IMPUTATIONS = 20          # endnote 6
-IMPUTATION_SEED = 2019    # seed of the multiple imputations in table7_estimates
 
 # Sub-stream keys, one per file (plus one for the teacher latents).
 _STREAMS = {"teacher": 51, "reflections": 52, "survey": 53, "segments": 54, "tests": 55}
-
-# ---------------------------------------------------------------------------
-# Labels: the key columns of data/published/kraft_hill_2019.csv
-# ---------------------------------------------------------------------------
-UNCOND, CONTROLS = "Unconditional", "Controls"
-LOWER, UPPER = "Unconditional (lower bound)", "Unconditional (upper bound)"
-N_TEACHERS, N_STUDENTS = "n (teachers)", "n (students)"
-_T5_PANEL = {1: "Panel A: Implementation year", 2: "Panel B: Follow-up year"}
-_T67_PANEL = {1: "Panel A: Implementation Year", 2: "Panel B: Follow-up Year"}
-REFLECTIONS = {  # column -> Table 5 row
-    "mqi_language": "MQI language (stock clip response)",
-    "critique": "Critique (own clip reflection)",
-    "change": "Change (own clip reflection)",
-}
-_AMBITIOUS_ROW = {1: "Ambitious Instruction", 2: "Ambitious instruction"}
-MQI_DOMAINS = {  # domain -> Table 6 row
-    "richness": "MQI Richness",
-    "wws": "MQI Working with students",
-    "errors": "MQI Errors",
-    "ccasp": "MQI Common core-aligned student practices",
-}
-# domain -> row label of the segment-level results (Text) and of the brief's Figure 1
-_LPM_ROW = {"richness": "Richness", "wws": "Working with Students",
-            "ccasp": "Common Core Practices"}
-TESTS = {"state": "state_math", "interim": "interim_math"}
-_T7_ROW = {(1, "state"): "State math test", (1, "interim"): "MAP math test",
-           (2, "state"): "State math test", (2, "interim"): "MAP/Star math test"}
-
-#: The 16 MQI items (Appendix A), in the file's column order, by domain.
-MQI_ITEMS: dict[str, list[tuple[str, str]]] = {
-    "richness": [
-        ("rich_linking", "Linking between representations"),
-        ("rich_explanations", "Explanations (teacher gives mathematical meaning)"),
-        ("rich_sensemaking", "Mathematical sense-making"),
-        ("rich_multiple_methods", "Multiple procedures or solution methods"),
-        ("rich_generalizations", "Patterns and generalizations"),
-        ("rich_language", "Mathematical language"),
-    ],
-    "ccasp": [
-        ("ccsp_explanations", "Students provide mathematical explanations"),
-        ("ccsp_reasoning", "Student mathematical questioning and reasoning"),
-        ("ccsp_communication", "Students communicate about the mathematics"),
-        ("ccsp_task_demand", "Task cognitive demand"),
-        ("ccsp_contextualized", "Students work with contextualized problems"),
-    ],
-    "wws": [
-        ("wws_remediation", "Remediation of student errors and difficulties"),
-        ("wws_student_contributions", "Teacher uses student contributions"),
-    ],
-    "errors": [
-        ("err_content", "Mathematical content errors"),
-        ("err_imprecision", "Imprecision in language and notation"),
-        ("err_clarity", "Lack of clarity"),
-    ],
-}
-
-#: The 11 Ambitious Instruction items. The paper describes them only by
-#: example ("whether teachers requested student explanations, pushed them to
-#: use mathematical vocabulary, used pictures and diagrams ... challenging
-#: content"); these wordings are paraphrases in that spirit, not the items.
-SURVEY_ITEMS: list[tuple[str, str]] = [
-    ("amb_01", "My teacher asks us to explain how we got our answers."),
-    ("amb_02", "My teacher wants us to use math words when we talk about math."),
-    ("amb_03", "My teacher uses pictures or diagrams to show math ideas."),
-    ("amb_04", "My teacher gives us problems that make us think hard."),
-    ("amb_05", "My teacher asks us to solve problems in more than one way."),
-    ("amb_06", "We talk with classmates about how we solved problems."),
-    ("amb_07", "My teacher asks why a method works, not only how."),
-    ("amb_08", "My teacher uses our ideas and mistakes to teach the class."),
-    ("amb_09", "We work on problems about real-life situations."),
-    ("amb_10", "My teacher connects new math to math we already know."),
-    ("amb_11", "My teacher asks us to explain if we agree with a classmate."),
-]
-
 
 def _published() -> pd.DataFrame:
     from .. import published
@@ -264,12 +177,6 @@ def _pub(numbers, table, panel, row, column, what="estimate") -> float:
     if hit.empty:
         raise KeyError(f"no published number at {table!r}/{panel!r}/{row!r}/{column!r}")
     return float(hit.iloc[0][what])
-
-
-def teacher_controls() -> list[str]:
-    """The teacher controls of the preferred models (``mqi_roster.TEACHER_CONTROLS``)."""
-    from .mqi_roster import TEACHER_CONTROLS
-    return list(TEACHER_CONTROLS)
 
 
 def _rng(seed: int, key: str) -> np.random.Generator:
@@ -396,14 +303,12 @@ def _moment_match(z: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # Teachers: preparation and shared latents
 # ---------------------------------------------------------------------------
-_FLAGS = ["observed_reflection_y1", "observed_ambitious_y1", "observed_state_test_y1",
-          "observed_interim_test_y1", "observed_reflection_y2", "observed_mqi_y2",
-          "observed_ambitious_y2", "observed_state_test_y2", "observed_interim_test_y2"]
+_FLAGS = list(TABLE_A1_FLAGS.values())   # the nine observed_* flags of the teachers file
 
 
 def _prepare_teachers(teachers: pd.DataFrame) -> pd.DataFrame:
     from coachbook.estimators._validate import require_columns
-    controls = teacher_controls()
+    controls = list(TEACHER_CONTROLS)
     require_columns(teachers, ["teacher_id", "school_id", "district", "block", "treatment",
                                "grade", *controls, *_FLAGS], "teachers")
     districts = set(teachers["district"])
@@ -416,7 +321,7 @@ def _prepare_teachers(teachers: pd.DataFrame) -> pd.DataFrame:
 
 
 def _controls_matrix(t: pd.DataFrame) -> np.ndarray:
-    return t[teacher_controls()].to_numpy(dtype=float)
+    return t[list(TEACHER_CONTROLS)].to_numpy(dtype=float)
 
 
 def _teacher_latents(seed: int, t: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -537,7 +442,7 @@ def _make_reflections(seed, t, lat, numbers, log):
         treated = smp.treat == 1
         out = pd.DataFrame({"teacher_id": t["teacher_id"].to_numpy()[smp.idx], "year": year})
         for measure, (k, base, sd, cap, col) in _REFLECTION_DGP.items():
-            tg = _cell_targets(numbers, "Table 5", _T5_PANEL[year], REFLECTIONS[measure])
+            tg = _cell_targets(numbers, "Table 5", T5_PANEL[year], REFLECTIONS[measure])
             u = rng.random((n, k))
             n_missing = max(n - tg.get("n_t", n), 0)
             missing = np.zeros(n, bool)
@@ -607,7 +512,7 @@ def _make_survey(seed, t, lat, numbers, log):
     amb = _base_latent(lat, 3, 0.5, 0.3)
     for year in (1, 2):
         smp = _sample(t, t[f"observed_ambitious_y{year}"] == 1)
-        tg = _cell_targets(numbers, "Table 6", _T67_PANEL[year], _AMBITIOUS_ROW[year])
+        tg = _cell_targets(numbers, "Table 6", T67_PANEL[year], AMBITIOUS_ROW[year])
         n_t = len(smp.idx)
         sizes = _allocate(tg["n_s"], rng.gamma(12.0, 1.0, n_t), minimum=8)
         teacher = np.repeat(np.arange(n_t), sizes)
@@ -681,7 +586,7 @@ def _lee_teacher(z, treat, design_u, rates):
 
     Trims with :func:`coachbook.estimators.lee.lee_trimming_weights`, but with the
     whole-teacher rule (``trimming="quantile"``) the bundled files were
-    calibrated with, not the sharp rule of :func:`lee_bounds_fe`: calibrating
+    calibrated with, not the sharp rule of :func:`coachbook.estimators.lee_fe.lee_bounds_fe`: calibrating
     on the sharp bounds would change the generated files.
     """
     p, arm = _trim_share(*rates)
@@ -708,7 +613,7 @@ def _make_segments(seed, t, lat, numbers, log):
     smp = _sample(t, t["observed_mqi_y2"] == 1)
     rates = _observed_rates(t, "observed_mqi_y2")
     n_t = len(smp.idx)
-    panel = _T67_PANEL[2]
+    panel = T67_PANEL[2]
     # lessons per teacher (3-5, mean 4.8) and segments per lesson (total 6,415 for 104 teachers)
     lessons = np.full(n_t, 5)
     n_lessons = int(round(_MQI_LESSONS_PER_TEACHER * n_t))
@@ -793,7 +698,7 @@ def _make_segments(seed, t, lat, numbers, log):
             start = [*_MQI_ERRORS_FIXED, *start[2:]]
             free_all = names[2:]
         else:
-            text = f"Segment-level LPM effect on Mid/High score: {_LPM_ROW[domain]}"
+            text = f"Segment-level LPM effect on Mid/High score: {LPM_ROW[domain]}"
             control = _pub(numbers, "Text", "", text, "Control mean (percent)") / 100
             spec = {"control_share": (control, 0.006),
                     "lpm": (_pub(numbers, "Text", "", text, "percentage points") / 100, 0.004),
@@ -825,16 +730,14 @@ def _make_segments(seed, t, lat, numbers, log):
 # ---------------------------------------------------------------------------
 # File 4: student test scores (Table 7)
 # ---------------------------------------------------------------------------
-_RACES = ("Asian/other", "Black", "Hispanic", "White")
 _RACE_P = {"urban": (0.11, 0.30, 0.45, 0.14), "suburban": (0.08, 0.12, 0.10, 0.70)}
 _FRL_P = {"urban": 0.83, "suburban": 0.37}   # Setting: Districts
 _LEP_P = {"urban": 0.22, "suburban": 0.06}   # assumed
 _SPED_P = 0.13                               # assumed
 _DISTRICT_MEAN = {"urban": -0.15, "suburban": 0.30}  # assumed, SD units
 # prior score = loading x ability + noise (ability has SD 1)
-_PRIORS = {"prior_state_math": 0.88, "prior_state_read": 0.72,
-           "prior_map_math": 0.90, "prior_map_read": 0.70}
-_PRIOR_PAIRS = (("prior_state_math", "prior_state_read"), ("prior_map_math", "prior_map_read"))
+_PRIORS = dict(zip(PRIOR_SCORES, (0.88, 0.72, 0.90, 0.70)))
+_PRIOR_PAIRS = (PRIOR_SCORES[:2], PRIOR_SCORES[2:])   # math and reading of one test
 # P(prior pair missing) = base + frl x a + lep x b; gives ~74.5% state and ~91.5% MAP coverage
 _PRIOR_MISSING = {"state": (0.20, 0.08, 0.10), "map": (0.055, 0.03, 0.04)}
 _TEST_HET = 0.05
@@ -842,111 +745,16 @@ _STUDENT_COLUMNS = ["year", "student_id", "teacher_id", "grade", "female", "race
                     "sped", "state_math", "interim_math", "interim_test", *_PRIORS]
 
 
-def _student_characteristics(frame: pd.DataFrame) -> np.ndarray:
-    """Student controls W of equation 3: gender, race, FRL, LEP, special education, grade."""
-    race = pd.Categorical(frame["race"], categories=_RACES)
-    race_d = np.column_stack([(race == r).astype(float) for r in _RACES[1:]])  # Asian/other ref.
-    grade = ols.dummies(frame["grade"])
-    return np.column_stack([frame[["female", "frl", "lep", "sped"]].to_numpy(float), race_d, grade])
-
-
-def _draw_imputations(z: np.ndarray, y: np.ndarray, rng, m: int) -> list[np.ndarray]:
-    """m Bayesian multivariate-normal regression draws for the rows of y with NaNs.
-
-    For each pair of prior scores (math, reading of one test), missing together:
-    fit ``Y = Z B + E`` on the rows with the pair observed, draw
-    ``Sigma ~ InvWishart(n - q, E'E)`` and ``B ~ MN(B_hat, (Z'Z)^{-1}, Sigma)``,
-    and impute ``Y_mis = Z_mis B + N(0, Sigma)`` (Rubin 1987, normal model).
-    """
-    out = [y.copy() for _ in range(m)]
-    for cols in ([0, 1], [2, 3]):
-        yy = y[:, cols]
-        miss = np.isnan(yy).any(axis=1)
-        if not miss.any():
-            continue
-        keep = ols.independent_columns(z[~miss])
-        zo, zm, yo = z[~miss][:, keep], z[miss][:, keep], yy[~miss]
-        if np.isnan(yo).any():
-            raise ValueError("prior scores must be missing in pairs (math and reading together)")
-        zz_inv = np.linalg.inv(zo.T @ zo)
-        b_hat = zz_inv @ zo.T @ yo
-        e = yo - zo @ b_hat
-        df = len(yo) - zo.shape[1]
-        l_z = np.linalg.cholesky(zz_inv)
-        for k in range(m):
-            sigma = stats.invwishart.rvs(df=df, scale=e.T @ e, random_state=rng)
-            l_s = np.linalg.cholesky(sigma)
-            b = b_hat + l_z @ rng.standard_normal(b_hat.shape) @ l_s.T
-            draw = zm @ b + rng.standard_normal((len(zm), 2)) @ l_s.T
-            block = out[k][:, cols]
-            block[miss] = draw
-            out[k][:, cols] = block
-    return out
-
-
-@dataclass
-class _T7Cell:
-    """Designs of one Table 7 cell: unconditional and the m imputed controlled ones."""
-
-    groups: np.ndarray          # teacher position (0..G-1) of each student row
-    teacher_ids: np.ndarray     # ids of the G teachers
-    treat: np.ndarray           # per teacher
-    design_u: _RIDesign
-    designs_c: list
-    df_complete: float
-
-
-def _t7_cell(frame: pd.DataFrame, teachers: pd.DataFrame, m: int, seed: int) -> _T7Cell:
-    """Build a cell's designs from its student rows (those with the outcome), as equation 3."""
-    controls = teacher_controls()
-    t = teachers.set_index("teacher_id")
-    ids, groups = np.unique(frame["teacher_id"].to_numpy(), return_inverse=True)
-    tt = t.loc[ids]
-    treat = tt["treatment"].to_numpy(float)
-    blocks = ols.dummies(tt["block"])
-    x_teacher = tt[controls].to_numpy(float)
-    ones = np.ones(len(frame))
-    design_u = _RIDesign(np.column_stack([ones, treat[groups], blocks[groups]]), groups)
-    w = _student_characteristics(frame)
-    schools = ols.dummies(tt["school_id"].to_numpy()[groups])
-    z = np.column_stack([ones, w, schools])
-    priors = frame[list(_PRIORS)].to_numpy(float)
-    rng = np.random.default_rng([int(seed), int(frame["year"].iloc[0]), len(frame)])
-    completed = _draw_imputations(z, priors, rng, m)
-    fixed = np.column_stack([ones, treat[groups], np.zeros((len(frame), 4)), blocks[groups],
-                             x_teacher[groups], w])
-    keep = ols.independent_columns(np.column_stack([fixed[:, :2], np.nan_to_num(priors),
-                                                 fixed[:, 6:]]))
-    designs = []
-    for pri in completed:
-        x = fixed.copy()
-        x[:, 2:6] = pri
-        designs.append(_RIDesign(x[:, keep], groups))
-    # complete-data df of the (teacher-level) treatment effect: teachers minus
-    # the teacher-level coefficients (intercept, treatment, blocks, controls)
-    teacher_level = np.column_stack([np.ones(len(ids)), treat, blocks, x_teacher])
-    df_complete = len(ids) - len(ols.independent_columns(teacher_level))
-    return _T7Cell(groups=groups, teacher_ids=ids, treat=treat, design_u=design_u,
-                   designs_c=designs, df_complete=float(df_complete))
-
-
-def _pool(cell: _T7Cell, y: np.ndarray):
-    fits = [d.fit(y) for d in cell.designs_c]
-    est = np.array([f.coef[1] for f in fits])
-    var = np.array([f.cov[1, 1] for f in fits])
-    return pool_rubin(est, var, df_complete=cell.df_complete).iloc[0]
-
-
 def _make_tests(seed, t, lat, numbers, log):
     rng = _rng(seed, "tests")
     frames = []
     common = rng.standard_normal(len(t))
     for year in (1, 2):
-        panel = _T67_PANEL[year]
+        panel = T67_PANEL[year]
         in_s = t[f"observed_state_test_y{year}"].to_numpy() == 1
         in_m = t[f"observed_interim_test_y{year}"].to_numpy() == 1
-        n_s = _cell_targets(numbers, "Table 7", panel, _T7_ROW[(year, "state")])["n_s"]
-        n_m = _cell_targets(numbers, "Table 7", panel, _T7_ROW[(year, "interim")])["n_s"]
+        n_s = _cell_targets(numbers, "Table 7", panel, T7_ROW[(year, "state")])["n_s"]
+        n_m = _cell_targets(numbers, "Table 7", panel, T7_ROW[(year, "interim")])["n_s"]
         middle = t["grade"].to_numpy() >= 6
         weight = rng.gamma(10.0, np.where(middle, 4.5, 2.5))
         s_j = np.zeros(len(t), int)
@@ -968,8 +776,8 @@ def _make_tests(seed, t, lat, numbers, log):
         district = t["district"].to_numpy()[j]
         n = len(df)
         urban = district == "urban"
-        race_u = rng.choice(len(_RACES), n, p=_RACE_P["urban"])
-        race_s = rng.choice(len(_RACES), n, p=_RACE_P["suburban"])
+        race_u = rng.choice(len(RACES), n, p=_RACE_P["urban"])
+        race_s = rng.choice(len(RACES), n, p=_RACE_P["suburban"])
         race = np.where(urban, race_u, race_s)
         u01 = rng.random((n, 4))
         frl = (u01[:, 0] < np.where(urban, _FRL_P["urban"], _FRL_P["suburban"])).astype(int)
@@ -995,7 +803,7 @@ def _make_tests(seed, t, lat, numbers, log):
         frame = pd.DataFrame({
             "year": year, "j": j, "teacher_id": t["teacher_id"].to_numpy()[j],
             "grade": t["grade"].to_numpy()[j], "female": female,
-            "race": np.array(_RACES, dtype=object)[race], "frl": frl, "lep": lep, "sped": sped,
+            "race": np.array(RACES, dtype=object)[race], "frl": frl, "lep": lep, "sped": sped,
             "has_state": df["has_state"].to_numpy(), "has_interim": df["has_interim"].to_numpy(),
             "interim_test": np.where((year == 2) & ~urban, "Star", "MAP"),
             **{name: np.round(v, 4) for name, v in pri.items()},
@@ -1005,7 +813,7 @@ def _make_tests(seed, t, lat, numbers, log):
         for k, (test, col) in enumerate(TESTS.items()):
             has = frame[f"has_{test}"].to_numpy()
             cell_frame = frame[has].reset_index(drop=True)
-            tg = _cell_targets(numbers, "Table 7", panel, _T7_ROW[(year, test)])
+            tg = _cell_targets(numbers, "Table 7", panel, T7_ROW[(year, test)])
             cell = _t7_cell(cell_frame, t, IMPUTATIONS, IMPUTATION_SEED)
             pos = np.searchsorted(t["teacher_id"].to_numpy(), cell.teacher_ids)
             smp = _sample(t, np.isin(np.arange(len(t)), pos))
@@ -1093,315 +901,6 @@ def calibration_report(seed: int, teachers: pd.DataFrame) -> pd.DataFrame:
             rows.append({"file": name, "cell": cell, "parameter": pname, "value": float(value),
                          "max_residual": float(np.max(np.abs(res)))})
     return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------------------
-# Measures computed from the files
-# ---------------------------------------------------------------------------
-def standardize_by_control(values: pd.Series, treatment: pd.Series) -> pd.Series:
-    """``(y - mean_control) / sd_control`` (ddof 1), control = treatment 0, NaN kept."""
-    ref = values[(treatment == 0) & values.notna()]
-    return (values - ref.mean()) / ref.std(ddof=1)
-
-
-def ambitious_scale(survey: pd.DataFrame) -> pd.Series:
-    """A student's raw Ambitious Instruction score: the mean of the 11 items (1-5).
-
-    The paper scored the items with a graded response model; the mean is its
-    transparent stand-in. Standardize it by the control students of each year
-    (:func:`standardize_by_control`) to get the Table 6 outcome.
-    """
-    return survey[[name for name, _ in SURVEY_ITEMS]].mean(axis=1)
-
-
-def segment_midhigh(segments: pd.DataFrame) -> pd.DataFrame:
-    """Per segment and domain: 1 if the segment scores Mid (2) or High (3), else 0.
-
-    A segment's domain score is the mean of the domain's items; rounded to
-    the nearest score point it is Not Present (0), Low (1), Mid (2) or High
-    (3), so Mid or High means a domain mean of at least 1.5.
-    """
-    out = segments[["teacher_id", "lesson_id"]].copy()
-    for domain, items in MQI_ITEMS.items():
-        out[domain] = (segments[[c for c, _ in items]].mean(axis=1) >= 1.5).astype(int)
-    return out
-
-
-def teacher_mqi_scores(segments: pd.DataFrame) -> pd.DataFrame:
-    """Teacher-level MQI domain scores (raw 0-3 scale), one row per teacher.
-
-    As the paper: average each item over all of a teacher's segments, then
-    average the item means within the domain.
-    """
-    items = [c for its in MQI_ITEMS.values() for c, _ in its]
-    item_means = segments.groupby("teacher_id")[items].mean()
-    return pd.DataFrame({d: item_means[[c for c, _ in items]].mean(axis=1)
-                         for d, items in MQI_ITEMS.items()}).reset_index()
-
-
-def mqi_reliabilities(segments: pd.DataFrame) -> pd.Series:
-    """Teacher-level reliability of each MQI domain score.
-
-    Lesson-level domain scores (mean of the domain's items over the lesson's
-    segments) are split by an intercept-only random-intercept REML model into
-    between-teacher variance ``tau`` and within-teacher (lesson) variance
-    ``sigma^2``; the reliability of a teacher's average over ``L`` lessons is
-    ``tau / (tau + sigma^2 / L)`` with ``L`` the mean lessons per teacher
-    (4.8 in the paper: "the proportion of variance across lessons that is
-    between-teachers after scaling our lesson error variance by the 4.8
-    average lessons we coded per teacher").
-    """
-    out = {}
-    lessons = segments.groupby("lesson_id", sort=True)
-    teacher = lessons["teacher_id"].first()
-    n_lessons = teacher.value_counts().mean()
-    for domain, items in MQI_ITEMS.items():
-        y = lessons[[c for c, _ in items]].mean().mean(axis=1)
-        fit = fit_random_intercept(y.to_numpy(), np.ones((len(y), 1)), teacher.to_numpy())
-        out[domain] = fit.tau / (fit.tau + fit.sigma2 / n_lessons)
-    return pd.Series(out, name="reliability")
-
-
-def _with_teachers(frame, teachers, cols=()):
-    controls = teacher_controls()
-    keep = ["teacher_id", "treatment", "block", *controls, *cols]
-    return frame.merge(teachers[list(dict.fromkeys(keep))], on="teacher_id", how="left",
-                       validate="many_to_one")
-
-
-def segment_lpm(segments: pd.DataFrame, teachers: pd.DataFrame) -> pd.DataFrame:
-    """Segment-level linear probability models for a Mid/High domain score (Findings).
-
-    OLS of the 0/1 Mid/High indicator of each segment on treatment, block
-    fixed effects and the teacher controls (the preferred model), standard
-    errors clustered by teacher. One row per domain: ``effect`` (proportion),
-    ``se``, ``p``, ``control_mean``, ``treatment_mean`` (raw shares, the
-    brief's Figure 1) and ``n`` segments.
-    """
-    seg = segment_midhigh(segments)
-    # teachers without video enter with a missing outcome, so that rct.itt checks
-    # the design on the randomized sample (a block may have lost one arm)
-    absent = teachers.loc[~teachers["teacher_id"].isin(seg["teacher_id"]), ["teacher_id"]]
-    data = _with_teachers(pd.concat([seg, absent], ignore_index=True), teachers)
-    rows = {}
-    for domain in ("richness", "wws", "ccasp", "errors"):
-        res = itt(data, domain, controls=teacher_controls(), cluster="teacher_id")
-        rows[domain] = {"effect": res.estimate, "se": res.se, "p": res.p,
-                        "control_mean": data.loc[data["treatment"] == 0, domain].mean(),
-                        "treatment_mean": data.loc[data["treatment"] == 1, domain].mean(),
-                        "n": res.n}
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def figure1_shares(segments: pd.DataFrame, teachers: pd.DataFrame) -> pd.DataFrame:
-    """The brief's Figure 1: percent of segments scored Mid or High, control vs treatment.
-
-    The treatment bar is read as the control mean plus the covariate-adjusted
-    segment-level effect (:func:`segment_lpm`), because the printed bars are
-    exactly that: 26 + 9.6 = 35.6 (printed 36), 46 + 7.0 = 53, 26 + 9.2 =
-    35.2 (printed 35). The raw treated share is ``segment_lpm(...)["treatment_mean"]``.
-    Tidy rows keyed like the published CSV (table "Brief Figure 1").
-    """
-    lpm = segment_lpm(segments, teachers)
-    rows = []
-    for domain, label in _LPM_ROW.items():
-        control = 100 * lpm.at[domain, "control_mean"]
-        treated = control + 100 * lpm.at[domain, "effect"]
-        for column, value in [("Control", control), ("Treatment (MQI Coaching)", treated)]:
-            rows.append({"table": "Brief Figure 1", "panel": "", "row": label, "column": column,
-                         "estimate": value, "se": np.nan})
-    return pd.DataFrame(rows)
-
-
-def prior_coverage(files: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Percent of students with valid prior state and MAP scores in each Table 7 sample."""
-    tests = files["mqi/student_tests"]
-    rows = []
-    for (year, test), label in _T7_ROW.items():
-        d = tests[(tests["year"] == year) & tests[TESTS[test]].notna()]
-        rows.append({"year": year, "outcome": label, "n": len(d),
-                     "state_prior_pct": 100 * d["prior_state_math"].notna().mean(),
-                     "map_prior_pct": 100 * d["prior_map_math"].notna().mean()})
-    return pd.DataFrame(rows)
-
-
-def impute_priors(students: pd.DataFrame, teachers: pd.DataFrame, m: int = IMPUTATIONS,
-                  seed: int = IMPUTATION_SEED) -> list[pd.DataFrame]:
-    """m completed copies of ``students`` with the four prior scores imputed (endnote 6).
-
-    Missing pairs of prior scores are drawn from a Bayesian multivariate
-    normal regression on student demographics, grade and school indicators
-    (the paper: "imputed using student demographic characteristics and
-    indicators for school assignment"); see :func:`_draw_imputations`. Pass
-    the rows of one analytic sample (one year, one test): the draws depend on
-    the rows, and :func:`table7_estimates` uses exactly these imputations.
-    """
-    frame = students.reset_index(drop=True)
-    ids = frame["teacher_id"].to_numpy()
-    school = teachers.set_index("teacher_id").loc[ids, "school_id"].to_numpy()
-    ones = np.ones(len(frame))
-    z = np.column_stack([ones, _student_characteristics(frame), ols.dummies(school)])
-    rng = np.random.default_rng([int(seed), int(frame["year"].iloc[0]), len(frame)])
-    out = []
-    for pri in _draw_imputations(z, frame[list(_PRIORS)].to_numpy(float), rng, m):
-        copy = frame.copy()
-        copy[list(_PRIORS)] = pri
-        out.append(copy)
-    return out
-
-
-# ---------------------------------------------------------------------------
-# The unconditional model; the Lee (2009) bounds around it, as the paper applies
-# them, are coachbook.estimators.lee_fe.lee_bounds_fe (re-exported above), sharp trimming
-# ---------------------------------------------------------------------------
-def _unconditional(d, outcome, multilevel, treatment="treatment", block="block", controls=()):
-    """(estimate, se, p) of the treatment: block FE (+ controls), OLS-HC1 or random intercept."""
-    if not multilevel:
-        if block is None:
-            d = d[d[outcome].notna()]
-            x = np.column_stack([np.ones(len(d)), d[treatment].to_numpy(float)])
-            return ols.coefficient(ols.fit(d[outcome].to_numpy(float), x))
-        res = itt(d, outcome, treatment=treatment, block=block, controls=list(controls))
-        return res.estimate, res.se, res.p
-    x = [np.ones(len(d)), d[treatment].to_numpy(float)]
-    if block is not None:
-        x.append(ols.dummies(d[block]))
-    if controls:
-        x.append(d[list(controls)].to_numpy(float))
-    design = ols.drop_collinear(np.column_stack(x))
-    fit = fit_random_intercept(d[outcome].to_numpy(float), design, d["teacher_id"].to_numpy())
-    est, se = float(fit.coef[1]), float(fit.se[1])
-    return est, se, float(2 * stats.norm.sf(abs(est / se)))
-
-
-# ---------------------------------------------------------------------------
-# Tables 5-7
-# ---------------------------------------------------------------------------
-def _row(table, panel, row, column, estimate, se=np.nan, p=np.nan, n=np.nan):
-    return {"table": table, "panel": panel, "row": row, "column": column,
-            "estimate": float(estimate), "se": float(se), "p": float(p), "n": n}
-
-
-_TIDY = ["table", "panel", "row", "column", "estimate", "se", "p", "n"]
-
-
-def _teacher_cells(table, panel, row, frame, outcome, teachers, lee: bool):
-    """n, unconditional, controls (and Lee bounds) for a teacher-level outcome (eq. 1)."""
-    roster = teachers[["teacher_id", "treatment", "block", *teacher_controls()]]
-    d = roster.merge(frame[["teacher_id", outcome]], on="teacher_id", how="left",
-                     validate="one_to_one")
-    d[outcome] = standardize_by_control(d[outcome], d["treatment"])
-    n = int(d[outcome].notna().sum())
-    u = itt(d, outcome)
-    c = itt(d, outcome, controls=teacher_controls())
-    rows = [_row(table, panel, row, N_TEACHERS, n, n=n),
-            _row(table, panel, row, UNCOND, u.estimate, u.se, u.p, n),
-            _row(table, panel, row, CONTROLS, c.estimate, c.se, c.p, n)]
-    if lee:
-        b = lee_bounds_fe(d, outcome, teachers)
-        rows += [_row(table, panel, row, LOWER, b.lower, b.se_lower, b.p_lower, n),
-                 _row(table, panel, row, UPPER, b.upper, b.se_upper, b.p_upper, n)]
-    return rows
-
-
-def table5_estimates(files: Mapping[str, pd.DataFrame], teachers: pd.DataFrame) -> pd.DataFrame:
-    """Table 5: effects on MQI language, Critique and Change, both years (equation 1).
-
-    Each measure is standardized by the control teachers of its year; OLS on
-    treatment and block fixed effects (column "Unconditional") and adding the
-    teacher controls (column "Controls", preferred), HC1 standard errors
-    (:func:`coachbook.estimators.rct.itt`). Returns tidy rows ``table, panel, row,
-    column, estimate, se, p, n`` keyed like ``data/published/kraft_hill_2019.csv``.
-    """
-    refl = files["mqi/reflections"]
-    rows = []
-    for year in (1, 2):
-        d = refl[refl["year"] == year]
-        for col, label in REFLECTIONS.items():
-            rows += _teacher_cells("Table 5", _T5_PANEL[year], label, d, col, teachers, lee=False)
-    return pd.DataFrame(rows, columns=_TIDY)
-
-
-def table6_estimates(files: Mapping[str, pd.DataFrame], teachers: pd.DataFrame) -> pd.DataFrame:
-    """Table 6: Ambitious Instruction (equation 2) and the four MQI domains (equation 1).
-
-    Ambitious Instruction: the student's item mean (:func:`ambitious_scale`)
-    standardized by the year's control students; random-intercept model of
-    students in teachers (REML, :func:`fit_random_intercept`) with block fixed
-    effects, plus teacher controls in the preferred model. MQI: teacher domain
-    scores (:func:`teacher_mqi_scores`) standardized by the control teachers;
-    OLS with HC1 errors. Follow-up year: Lee bounds around the unconditional
-    model (:func:`lee_bounds_fe`).
-    """
-    survey = files["mqi/student_survey"]
-    rows = []
-    controls = teacher_controls()
-    for year in (1, 2):
-        panel, label = _T67_PANEL[year], _AMBITIOUS_ROW[year]
-        d = _with_teachers(survey[survey["year"] == year][["teacher_id"]].assign(
-            y=ambitious_scale(survey[survey["year"] == year])), teachers)
-        d["y"] = standardize_by_control(d["y"], d["treatment"])
-        u = _unconditional(d, "y", True)
-        c = _unconditional(d, "y", True, controls=controls)
-        n_t = d["teacher_id"].nunique()
-        rows += [_row("Table 6", panel, label, N_STUDENTS, len(d), n=n_t),
-                 _row("Table 6", panel, label, N_TEACHERS, n_t, n=n_t),
-                 _row("Table 6", panel, label, UNCOND, *u, n=n_t),
-                 _row("Table 6", panel, label, CONTROLS, *c, n=n_t)]
-        if year == 2:
-            b = lee_bounds_fe(d, "y", teachers, multilevel=True)
-            rows += [_row("Table 6", panel, label, LOWER, b.lower, b.se_lower, b.p_lower, n_t),
-                     _row("Table 6", panel, label, UPPER, b.upper, b.se_upper, b.p_upper, n_t)]
-    scores = teacher_mqi_scores(files["mqi/mqi_segments"])
-    for domain, label in MQI_DOMAINS.items():
-        rows += _teacher_cells("Table 6", _T67_PANEL[2], label, scores, domain, teachers, lee=True)
-    return pd.DataFrame(rows, columns=_TIDY)
-
-
-def table7_estimates(files: Mapping[str, pd.DataFrame], teachers: pd.DataFrame,
-                     m: int = IMPUTATIONS, seed: int = IMPUTATION_SEED) -> pd.DataFrame:
-    """Table 7: effects on state and interim (MAP/Star) math scores (equation 3).
-
-    Unconditional: random-intercept model (REML) with treatment and block
-    fixed effects. Controls (preferred): adds prior math and reading on both
-    tests, gender, race, FRL, LEP, special education, grade and the teacher
-    controls; the missing priors are multiply imputed ``m`` times
-    (:func:`impute_priors`) and the ``m`` fits pooled by Rubin's rules with the
-    Barnard-Rubin degrees of freedom (:func:`coachbook.estimators.imputation.pool_rubin`,
-    complete-data df = teachers minus teacher-level coefficients). Follow-up
-    year: Lee bounds around the unconditional model. Scores are in SD units
-    of the full student population (as generated); nothing is re-standardized.
-    """
-    tests = files["mqi/student_tests"]
-    t = teachers.sort_values("teacher_id").reset_index(drop=True)
-    rows = []
-    for (year, test), label in _T7_ROW.items():
-        panel, col = _T67_PANEL[year], TESTS[test]
-        frame = tests[(tests["year"] == year) & tests[col].notna()].reset_index(drop=True)
-        cell = _t7_cell(frame, t, m, seed)
-        y = frame[col].to_numpy(float)
-        fu = cell.design_u.fit(y)
-        est_u, se_u = float(fu.coef[1]), float(fu.se[1])
-        pooled = _pool(cell, y)
-        n_t = len(cell.teacher_ids)
-        rows += [_row("Table 7", panel, label, N_STUDENTS, len(frame), n=n_t),
-                 _row("Table 7", panel, label, N_TEACHERS, n_t, n=n_t),
-                 _row("Table 7", panel, label, UNCOND, est_u, se_u,
-                      2 * stats.norm.sf(abs(est_u / se_u)), n_t),
-                 _row("Table 7", panel, label, CONTROLS, pooled["estimate"], pooled["se"],
-                      pooled["p"], n_t)]
-        if year == 2:
-            d = _with_teachers(frame[["teacher_id", col]], t)
-            b = lee_bounds_fe(d, col, t, multilevel=True)
-            rows += [_row("Table 7", panel, label, LOWER, b.lower, b.se_lower, b.p_lower, n_t),
-                     _row("Table 7", panel, label, UPPER, b.upper, b.se_upper, b.p_upper, n_t)]
-    return pd.DataFrame(rows, columns=_TIDY)
-
-
-def all_estimates(files: Mapping[str, pd.DataFrame], teachers: pd.DataFrame) -> pd.DataFrame:
-    """Tables 5, 6 and 7 stacked (tidy rows keyed like the published CSV)."""
-    return pd.concat([table5_estimates(files, teachers), table6_estimates(files, teachers),
-                      table7_estimates(files, teachers)], ignore_index=True)
 
 
 # ---------------------------------------------------------------------------
@@ -1519,7 +1018,7 @@ OUTCOMES_CODEBOOK: dict[str, FileSpec] = {
             _V("teacher_id", "str", "Math teacher", "T001-T142"),
             _V("grade", "int", "Grade (the teacher's grade)", "3-8"),
             _V("female", "int", "Female", "0, 1", "Table 7 controls"),
-            _V("race", "category", "Race/ethnicity", ", ".join(_RACES), "Table 7 controls"),
+            _V("race", "category", "Race/ethnicity", ", ".join(RACES), "Table 7 controls"),
             _V("frl", "int", "Free or reduced-price lunch eligible", "0, 1", "Table 7 controls"),
             _V("lep", "int", "Limited English proficient", "0, 1", "Table 7 controls"),
             _V("sped", "int", "Receives special education services", "0, 1", "Table 7 controls"),

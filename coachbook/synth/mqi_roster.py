@@ -112,13 +112,12 @@ import numpy as np
 import pandas as pd
 
 from coachbook.estimators.randomization import randomize_within_blocks
+from coachbook.studies.kraft_hill.variables import A3_CHARACTERISTICS
 
 from . import FileSpec, Variable
 
-__all__ = [
-    "TEACHER_CONTROLS", "TABLE_A1_FLAGS", "ROSTER_CODEBOOK", "A3_CHARACTERISTICS", "PD_LEVELS", "generate_roster",
-    "generate_teachers", "generate_coaches", "generate_sessions", "generate_pd_survey",
-]
+__all__ = ["PD_LEVELS", "ROSTER_CODEBOOK", "generate_coaches", "generate_pd_survey", "generate_roster",
+           "generate_sessions", "generate_teachers"]
 
 # Stream keys: one independent sub-stream per file / step.
 _K_SCHOOLS, _K_ASSIGN, _K_CHARS, _K_STATUS, _K_DOSE = 11, 12, 13, 14, 15
@@ -138,32 +137,6 @@ _BLOCKS = {
     ("suburban", "elementary"): (45, 15, 45),
     ("suburban", "middle"): (18, 6, 0),
     ("suburban", "charter"): (6, 3, 4),
-}
-
-#: Teacher-level controls of the paper's preferred ("with controls") models:
-#: gender, age, race, certification pathway, any graduate degree, master's in
-#: education, numbers of advanced / content / methods math courses, MKT, and
-#: the three baseline survey scales (Kraft & Hill 2019, text after eq. 1 and
-#: notes to Tables 5-7, A2). Race enters as Black and Hispanic indicators
-#: (White and other race together are the reference group).
-TEACHER_CONTROLS: list[str] = [
-    "male", "age", "black", "hispanic", "alt_cert", "any_grad_degree", "masters_education",
-    "advanced_courses", "content_courses", "methods_courses", "mkt",
-    "openness_feedback", "behavior_challenges", "reform_practices",
-]
-
-#: Table A1 (panel, column) -> the teachers-file flag saying the outcome was
-#: observed; the table's regressions model the missing indicator, 1 - flag.
-TABLE_A1_FLAGS: dict[tuple[str, str], str] = {
-    ("Implementation year", "Video reflection measures"): "observed_reflection_y1",
-    ("Implementation year", "Ambitious Instruction"): "observed_ambitious_y1",
-    ("Implementation year", "State math test"): "observed_state_test_y1",
-    ("Implementation year", "MAP math test"): "observed_interim_test_y1",
-    ("Follow-up year", "Video reflection measures"): "observed_reflection_y2",
-    ("Follow-up year", "MQI rubric domains"): "observed_mqi_y2",
-    ("Follow-up year", "Ambitious Instruction"): "observed_ambitious_y2",
-    ("Follow-up year", "State math test"): "observed_state_test_y2",
-    ("Follow-up year", "MAP/Star math test"): "observed_interim_test_y2",
 }
 
 # Table 1 targets: (urban, suburban, treatment, control, full sample).
@@ -222,14 +195,8 @@ _MISSING_BETA = {
     "ambitious_y2": (-0.157, 0.071),
 }
 
-# Table A3: the 21 characteristics (column names) and, per follow-up outcome
-# group, the published (stay, exit) means.
-A3_CHARACTERISTICS = [
-    "elementary", "middle", "male", "age", "black", "hispanic", "white", "experience",
-    "alt_cert", "competitive_undergrad", "undergrad_math", "undergrad_education",
-    "any_grad_degree", "masters_education", "advanced_courses", "content_courses",
-    "methods_courses", "mkt", "openness_feedback", "behavior_challenges", "reform_practices",
-]
+# Table A3: per follow-up outcome group, the published (stay, exit) means of the 21
+# characteristics.
 _A3 = {  # group -> list of (stay, exit) in A3_CHARACTERISTICS order
     "reflection_y2": [(.77, .57), (.23, .43), (.16, .21), (41.59, 39.55), (.08, .12), (.07, .14),
                       (.83, .74), (14.12, 12.77), (.17, .14), (.33, .31), (.09, .21), (.49, .55),

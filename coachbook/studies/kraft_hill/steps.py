@@ -1,6 +1,6 @@
 """The MQI Coaching trial of Kraft and Hill (2019): the steps its chapters share.
 
-The estimators of the paper's tables live in :mod:`coachbook.mqi`; this module
+The estimators of the paper's tables live in :mod:`.tables`; this module
 holds what the chapters built around them: quoting a published number, the
 frames the outcome models are fitted on (one row per teacher or per student,
 outcome standardized on the control group), the rows of a linear probability
@@ -18,69 +18,17 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from coachbook import mqi, published
+from coachbook import published
+from coachbook.book.compare import published_number
 from coachbook.estimators import attrition
 from coachbook.estimators.imputation import pool_rubin
-from coachbook.book.compare import published_number
+from coachbook.estimators.random_intercept import fit_random_intercept
 from coachbook.studies._checks import frame_with
+from coachbook.studies.kraft_hill.measures import ambitious_scale, standardize_by_control
+from coachbook.studies.kraft_hill.variables import CONSTANT, PAPER, TREAT
 
-PAPER = "kraft_hill_2019"
-#: The roster covariates of the paper's preferred models ("Controls").
-TEACHER_CONTROLS = list(mqi.TEACHER_CONTROLS)
-#: Row labels of a block-FE linear probability model in Tables 4 and A1.
-TREAT, CONSTANT = "Treat", "Constant (control group mean)"
-#: The written-reflection measures: column of ``mqi/reflections`` -> Table 5 row.
-REFLECTIONS = {
-    "mqi_language": "MQI language (stock clip response)",
-    "critique": "Critique (own clip reflection)",
-    "change": "Change (own clip reflection)",
-}
-#: The MQI rubric as the trial scored it: dimension -> (column of ``mqi/mqi_segments``, item).
-MQI_ITEMS: dict[str, list[tuple[str, str]]] = {
-    "richness": [
-        ("rich_linking", "Linking between representations"),
-        ("rich_explanations", "Explanations (teacher gives mathematical meaning)"),
-        ("rich_sensemaking", "Mathematical sense-making"),
-        ("rich_multiple_methods", "Multiple procedures or solution methods"),
-        ("rich_generalizations", "Patterns and generalizations"),
-        ("rich_language", "Mathematical language"),
-    ],
-    "ccasp": [
-        ("ccsp_explanations", "Students provide mathematical explanations"),
-        ("ccsp_reasoning", "Student mathematical questioning and reasoning"),
-        ("ccsp_communication", "Students communicate about the mathematics"),
-        ("ccsp_task_demand", "Task cognitive demand"),
-        ("ccsp_contextualized", "Students work with contextualized problems"),
-    ],
-    "wws": [
-        ("wws_remediation", "Remediation of student errors and difficulties"),
-        ("wws_student_contributions", "Teacher uses student contributions"),
-    ],
-    "errors": [
-        ("err_content", "Mathematical content errors"),
-        ("err_imprecision", "Imprecision in language and notation"),
-        ("err_clarity", "Lack of clarity"),
-    ],
-}
-#: Table A3's baseline characteristics: column of ``mqi/teachers`` -> row of the table.
-A3_ROWS = {
-    "elementary": "Elementary school teacher", "middle": "Middle school teacher", "male": "Male",
-    "age": "Age (years)", "black": "Black", "hispanic": "Hispanic", "white": "White",
-    "experience": "Experience (years)", "alt_cert": "Alternative certification",
-    "competitive_undergrad": "Undergraduate degree from very competitive institution",
-    "undergrad_math": "Undergraduate degree in math", "undergrad_education": "Undergraduate degree in educ.",
-    "any_grad_degree": "Any graduate degree", "masters_education": "Master's degree in education",
-    "advanced_courses": "# of advanced math courses", "content_courses": "# of math content courses",
-    "methods_courses": "# of math methods courses", "mkt": "Mathematical Knowledge for Teaching (SD)",
-    "openness_feedback": "Openness to Feedback (SD)",
-    "behavior_challenges": "Challenges with Classroom Behavior (SD)",
-    "reform_practices": "Use of Reform Practices (SD)",
-}
-A3_CHARACTERISTICS = list(A3_ROWS)
-
-__all__ = ["A3_CHARACTERISTICS", "A3_ROWS", "CONSTANT", "MQI_ITEMS", "PAPER", "REFLECTIONS",
-           "TEACHER_CONTROLS", "TREAT", "lpm_rows", "number", "pool_equation3", "preferred_estimate",
-           "survey_frame", "teacher_outcome", "with_student_controls"]
+__all__ = ["lpm_rows", "number", "pool_equation3", "preferred_estimate", "survey_frame",
+           "teacher_outcome", "with_student_controls"]
 
 
 def number(row: str, column: str, table: str = "Text", panel: str = "") -> float:
@@ -122,14 +70,14 @@ def teacher_outcome(roster: pd.DataFrame, outcomes: pd.DataFrame, column: str) -
     if outcomes["teacher_id"].duplicated().any():
         raise ValueError("outcomes has several rows for one teacher; keep one year (or one row per teacher).")
     d = roster.merge(outcomes[["teacher_id", column]], on="teacher_id", how="left")
-    d[column] = mqi.standardize_by_control(d[column], d["treatment"])
+    d[column] = standardize_by_control(d[column], d["treatment"])
     return d
 
 
 def survey_frame(survey: pd.DataFrame, roster: pd.DataFrame, year: int, name: str = "y") -> pd.DataFrame:
     """One row per surveyed student of ``year``: the Ambitious Instruction score and the roster.
 
-    The score (:func:`coachbook.mqi.ambitious_scale`) is standardized on the
+    The score (:func:`coachbook.studies.kraft_hill.measures.ambitious_scale`) is standardized on the
     control students of that year and stored in column ``name``: the data of
     equation 2 for the student survey (Table 6).
     """
@@ -138,8 +86,8 @@ def survey_frame(survey: pd.DataFrame, roster: pd.DataFrame, year: int, name: st
     if year not in set(survey["year"]):
         raise ValueError(f"survey has no students in year {year!r}; its years are {sorted(set(survey['year']))}.")
     s = survey[survey["year"] == year]
-    d = s[["teacher_id"]].assign(**{name: mqi.ambitious_scale(s)}).merge(roster, on="teacher_id")
-    d[name] = mqi.standardize_by_control(d[name], d["treatment"])
+    d = s[["teacher_id"]].assign(**{name: ambitious_scale(s)}).merge(roster, on="teacher_id")
+    d[name] = standardize_by_control(d[name], d["treatment"])
     return d
 
 
@@ -162,7 +110,7 @@ def pool_equation3(imputed: Sequence[pd.DataFrame], design: pd.DataFrame, outcom
     ``design`` is the model matrix of equation 3 on the sample (a DataFrame
     whose columns include ``treatment`` and the ``priors``); each imputed copy
     replaces the prior-score columns, the random-intercept model
-    (:func:`coachbook.mqi.fit_random_intercept`) is refitted, and the
+    (:func:`coachbook.estimators.random_intercept.fit_random_intercept`) is refitted, and the
     treatment coefficients are pooled with
     :func:`coachbook.estimators.imputation.pool_rubin`.
     """
@@ -181,7 +129,7 @@ def pool_equation3(imputed: Sequence[pd.DataFrame], design: pd.DataFrame, outcom
     for imp in imputed:
         x = design.to_numpy().copy()
         x[:, prior_columns] = imp[list(priors)].to_numpy()
-        fit = mqi.fit_random_intercept(outcome, x, groups)
+        fit = fit_random_intercept(outcome, x, groups)
         q.append(fit.coef[treat])
         u.append(fit.cov[treat, treat])
     return pool_rubin(np.array(q), np.array(u), df_complete=df_complete).iloc[0]
