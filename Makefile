@@ -43,12 +43,12 @@ $(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
 
 # Re-execute every chapter notebook in place (outputs are committed and checked by nbval).
 execute: venv
-	$(BIN)/python -m coachbook.notebooks execute
+	$(BIN)/python -m coachbook.book.notebooks execute
 
 # Re-execute every notebook and record timings and versions for the status page
 # (chapters/appendices/_status.csv, _versions.csv): timings change on every run.
 status: venv
-	$(BIN)/python -m coachbook.notebooks execute --record-status
+	$(BIN)/python -m coachbook.book.notebooks execute --record-status
 
 # Regenerate the bundled synthetic data (byte for byte identical to the committed files).
 data: venv

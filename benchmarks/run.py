@@ -56,7 +56,7 @@ def _timed(function, repeat: int = 1) -> tuple[float, object]:
 
 
 def chapters(args) -> list[Row]:
-    from coachbook import notebooks
+    from coachbook.book import notebooks
 
     paths = [Path(p).resolve() for p in args.notebooks] if args.notebooks else notebooks.chapter_notebooks()
     rows = []
@@ -130,7 +130,7 @@ def generators(args) -> list[Row]:
 
 
 def fit_mixed(args) -> list[Row]:
-    from coachbook import data
+    from coachbook.book import data
     from coachbook.estimators.mixed import fit_mixed as fit
     from coachbook.studies import kraft_hill
 

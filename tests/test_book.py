@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from coachbook.notebooks import chapter_notebooks
+from coachbook.book.notebooks import chapter_notebooks
 from conftest import ROOT
 
 NOTEBOOKS = chapter_notebooks()

@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from coachbook import notebooks
+from coachbook.book import notebooks
 from conftest import ROOT, book_work
 from conftest import run as run_process
 

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from coachbook import notebooks
+from coachbook.book import notebooks
 from conftest import ROOT
 
 

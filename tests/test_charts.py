@@ -5,7 +5,7 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from coachbook import charts
+from coachbook.book import charts
 
 
 def _chart(title="Cycles per teacher"):

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coachbook import published
+from coachbook.book import published
 from coachbook.book import GAP_COLUMNS, compare, published_number
 
 KH, RU = "kraft_hill_2019", "russell_2020"

@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from coachbook import data
+from coachbook.book import data
 
 
 def test_available_lists_published_numbers():

@@ -376,7 +376,7 @@ def test_pooled_within_sd():
 # ---------------------------------------------------------------- polished estimates everywhere
 def test_growth_tools_read_the_polished_estimates():
     """Where statsmodels' optimizer stopped short, every tool uses the polished maximum instead."""
-    from coachbook import data
+    from coachbook.book import data
     from coachbook.estimators.likelihood_ratio import _info
 
     pcs = data.load("tn/preconferences")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coachbook import data, published
+from coachbook.book import data, published
 from coachbook.estimators.effect_sizes import pooled_within_sd
 from coachbook.estimators.growth import (code_time_piecewise, code_time_polynomial,
                                          fixed_trajectory, person_mean_center)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from coachbook import data, published
+from coachbook.book import data, published
 from coachbook.estimators import attrition
 from coachbook.studies import kraft_hill
 from coachbook.studies.kraft_hill import A3_CHARACTERISTICS, TABLE_A1_FLAGS
@@ -194,7 +194,7 @@ _KERNEL_SCRIPT = r"""
 import json, warnings
 import numpy as np
 import threadpoolctl
-from coachbook import data
+from coachbook.book import data
 from coachbook.estimators.repeated_measures import rm_anova, rm_logistic
 from coachbook.studies import kraft_hill
 

@@ -19,7 +19,7 @@ import statsmodels.formula.api as smf
 from statsmodels.imputation.mice import MICE
 from statsmodels.regression.mixed_linear_model import MixedLM
 
-from coachbook import data as book_data
+from coachbook.book import data as book_data
 from coachbook.estimators.lmm import LMMDesign
 from coachbook.estimators.imputation import multiply_impute, pool_rubin
 from coachbook.estimators.mixed import DEFAULT_METHODS, fit_mixed
@@ -377,7 +377,7 @@ def test_a_fit_that_cannot_be_brought_to_a_maximum_raises(monkeypatch):
 KERNEL_SCRIPT = r"""
 import json, warnings
 from threadpoolctl import threadpool_info
-from coachbook import data
+from coachbook.book import data
 from coachbook.estimators.mixed import fit_mixed
 from coachbook.estimators.mixed_logit import fit_logit_random_intercept
 pcs = data.load("tn/preconferences")

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from coachbook.book import SIGNIFICANT_DIGITS, glue, round_frame, round_sig, round_table
-from coachbook.notebooks import chapter_notebooks
+from coachbook.book.notebooks import chapter_notebooks
 from conftest import ROOT
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coachbook import published
+from coachbook.book import published
 
 
 @pytest.mark.parametrize("paper", sorted(published.PAPERS))

@@ -8,7 +8,7 @@ status page and the GitHub Pages workflow.
 - With no ``data/`` folder (a ``pip install`` from git, as in Colab), the data
   loader downloads each file once from the repository into a cache. Tested with
   the download replaced: no network is used.
-- ``python -m coachbook.notebooks execute`` keeps the status page's tables.
+- ``python -m coachbook.book.notebooks execute`` keeps the status page's tables.
 - ``.github/workflows/publish.yml`` parses and calls commands that exist.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from coachbook import data, notebooks, published
+from coachbook.book import data, notebooks, published
 from conftest import BUILD_DIR, ROOT, book_work, build_problems, jupyter_book_build
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
@@ -304,7 +304,7 @@ def test_status_file_lists_every_notebook_of_the_book():
     for path in _toc_notebooks():
         name = path.relative_to(ROOT).as_posix()
         assert name in listed, (f"{name} is in _toc.yml but not on the status page: run "
-                                f"`.venv/bin/python -m coachbook.notebooks execute --record-status {name}`")
+                                f"`.venv/bin/python -m coachbook.book.notebooks execute --record-status {name}`")
     for row in rows:
         assert (ROOT / row["notebook"]).is_file(), f"the status page lists a missing notebook: {row['notebook']}"
         assert row["status"] in {"ok", "failed"}

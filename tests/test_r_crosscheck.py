@@ -57,7 +57,7 @@ import pandas as pd
 import patsy
 import pytest
 
-from coachbook import data
+from coachbook.book import data
 from coachbook.estimators import random_intercept, rct
 from coachbook.estimators.growth import code_time_piecewise, code_time_polynomial
 from coachbook.estimators.likelihood_ratio import deviance_test, lr_test_variance_component

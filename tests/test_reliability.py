@@ -425,7 +425,7 @@ def test_rm_logistic_is_converged_far_below_display_precision():
     the BLAS kernel; rm_logistic iterates to rounding."""
     import statsmodels.api as sm
 
-    from coachbook import data
+    from coachbook.book import data
     from coachbook.estimators.repeated_measures import _level_design
 
     pre = data.load("tn/preconferences")

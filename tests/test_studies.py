@@ -5,7 +5,7 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from coachbook import data, published
+from coachbook.book import data, published
 from coachbook.estimators import random_intercept
 from coachbook.estimators.growth import code_time_piecewise
 from coachbook.studies import kraft_hill, links_table, percentile_after, russell, slope_table

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from coachbook import synth
-from coachbook.data import data_dir
+from coachbook.book.data import data_dir
 
 
 def test_every_registered_study_has_a_codebook_entry_for_each_file(synthetic):

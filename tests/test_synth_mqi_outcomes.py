@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coachbook import data, published
+from coachbook.book import data, published
 from coachbook.estimators import lee_fe, random_intercept
 from coachbook.studies import kraft_hill
 from coachbook.synth import mqi_outcomes as mo

@@ -1,13 +1,13 @@
 """The synthetic MQI roster reproduces the design and the published tables of Kraft & Hill (2019).
 
-Bundled files are loaded with ``coachbook.data.load`` and compared with the
-transcribed numbers (``coachbook.published.load("kraft_hill_2019")``).
+Bundled files are loaded with ``coachbook.book.data.load`` and compared with the
+transcribed numbers (``coachbook.book.published.load("kraft_hill_2019")``).
 """
 import numpy as np
 import pandas as pd
 import pytest
 
-from coachbook import data, published
+from coachbook.book import data, published
 from coachbook.estimators import balance, rct
 from coachbook.synth.mqi_roster import ROSTER_CODEBOOK, generate_roster
 from coachbook.studies.kraft_hill import A3_CHARACTERISTICS, TABLE_A1_FLAGS, TEACHER_CONTROLS

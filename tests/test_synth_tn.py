@@ -1,7 +1,7 @@
 """The bundled Tennessee coaching files reproduce Russell et al. (2020).
 
 Every published number comes from ``data/published/russell_2020.csv`` through
-:mod:`coachbook.published`; the files are read with :func:`coachbook.data.load`.
+:mod:`coachbook.book.published`; the files are read with :func:`coachbook.book.data.load`.
 Counts must match exactly; descriptive statistics within the tolerances of the
 generator's brief (means within .05 on 0-3 scales and .10 on 2-8 scales, SDs
 within 15%); model-based numbers within the ranges given with each test.
@@ -16,7 +16,7 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from coachbook import data, published
+from coachbook.book import data, published
 from coachbook.estimators.hlm_tests import hlm_variance_chisq
 from coachbook.estimators.icc import icc
 from coachbook.synth import SEED, tn

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coachbook import charts
-from coachbook.published import load
+from coachbook.book import charts
+from coachbook.book.published import load
 from coachbook.book.activities import simulate_trainee
 from coachbook.book.diagrams import theory_of_action_chart
 from coachbook.estimators.agreement import calibration_by_item

@@ -7,7 +7,7 @@ notebook outputs do not depend on the CPU, the BLAS kernel or the thread count
 
 - :func:`glue` stores a number for ``{glue:text}`` rounded to
   :data:`SIGNIFICANT_DIGITS` significant digits;
-- :func:`coachbook.charts.show` rounds every chart's data the same way before
+- :func:`coachbook.book.charts.show` rounds every chart's data the same way before
   Altair serializes it (see :func:`round_frame`);
 - :func:`round_table` rounds a displayed table: large quantities (deviance, df,
   log-likelihood) by significant digits, estimates by decimals.
@@ -15,6 +15,15 @@ notebook outputs do not depend on the CPU, the BLAS kernel or the thread count
 Published numbers reach the page through :mod:`coachbook.book.compare`:
 :func:`published_number` quotes one, :func:`compare` sets replicated numbers
 beside their published twins.
+
+The other modules of the layer: :mod:`.data` (bundled files by name),
+:mod:`.published` (the transcribed numbers), :mod:`.charts` (offline Altair
+charts and the theme), :mod:`.diagrams` (theory-of-action diagrams),
+:mod:`.activities` (simulated data for exercises), :mod:`.replication` (the
+reader's published-vs-replicated table), :mod:`.notebooks` (executing and
+listing the chapters) and :mod:`.sphinx_ext` (the book's Sphinx extension).
+The book layer uses :mod:`coachbook.estimators`, never the studies or the
+generators.
 """
 from coachbook.book.compare import GAP_COLUMNS, compare, published_number
 from coachbook.book.precision import (SIGNIFICANT_DIGITS, glue, round_frame, round_sig,

@@ -6,7 +6,7 @@ beside them. Both go through this module:
 - :func:`published_number` reads one transcribed number, named the way the
   paper prints it (``row`` and ``column`` of a ``table``, inside a ``panel``);
 - :func:`compare` builds the published-vs-replicated table of a list of
-  replicated numbers, on top of :func:`coachbook.published.side_by_side`.
+  replicated numbers, on top of :func:`coachbook.book.published.side_by_side`.
 
 Example::
 
@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from coachbook import published
+from coachbook.book import published
 
 #: The short view most chapters show: which number, published, replicated, gap.
 GAP_COLUMNS = ["row", "column", "published", "replicated", "gap"]
@@ -104,7 +104,7 @@ def compare(paper: str, rows, digits: int = 3, columns: Sequence[str] | None = N
     columns
         The output columns to keep, in order (for example
         :data:`GAP_COLUMNS`); ``None`` keeps every column
-        :func:`coachbook.published.side_by_side` returns.
+        :func:`coachbook.book.published.side_by_side` returns.
     by_year
         Shorten each panel to the study year it names (``"Implementation"``
         or ``"Follow-up"``, in a column ``year``) and drop the ``table``

@@ -75,7 +75,7 @@ def theory_of_action_chart(nodes: pd.DataFrame, edges: pd.DataFrame, title: str,
 
     Returns
     -------
-    altair.LayerChart, to be shown with ``coachbook.charts.show``. Give readers
+    altair.LayerChart, to be shown with ``coachbook.book.charts.show``. Give readers
     the same information as a table too (the chart's text alternative).
     """
     require_columns(nodes, ["id", "label", "x", "y"], "nodes")

@@ -41,7 +41,7 @@ def require_dataframe(df, what: str = "data") -> pd.DataFrame:
     if not isinstance(df, pd.DataFrame):
         raise ValueError(
             f"{what} must be a pandas DataFrame, got {type(df).__name__}; "
-            "load it with coachbook.data.load(...) or pd.read_csv(...)."
+            "load it with coachbook.book.data.load(...) or pd.read_csv(...)."
         )
     if df.empty:
         raise ValueError(f"{what} is empty (0 rows); check the filter that produced it.")

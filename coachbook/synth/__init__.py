@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data import data_dir
+from coachbook.book.data import data_dir
 
 # Studies whose generators exist; each name is a module of this package.
 STUDIES: tuple[str, ...] = tuple(

@@ -167,7 +167,7 @@ __all__ = ["OUTCOMES_CODEBOOK", "calibration_report", "generate_outcomes"]
 _STREAMS = {"teacher": 51, "reflections": 52, "survey": 53, "segments": 54, "tests": 55}
 
 def _published() -> pd.DataFrame:
-    from .. import published
+    from coachbook.book import published
     return published.load(PAPER)
 
 

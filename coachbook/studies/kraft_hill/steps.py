@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from coachbook import published
+from coachbook.book import published
 from coachbook.book.compare import published_number
 from coachbook.estimators import attrition
 from coachbook.estimators.imputation import pool_rubin

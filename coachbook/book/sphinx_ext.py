@@ -1,6 +1,6 @@
 """A small Sphinx extension that serves the book's scripts, styles and MathJax with the book.
 
-- Charts: it writes vega-embed (from vl-convert, see :func:`coachbook.charts.vega_bundle`)
+- Charts: it writes vega-embed (from vl-convert, see :func:`coachbook.book.charts.vega_bundle`)
   and the upgrade script into the HTML output's ``_static`` folder and adds both
   to every page, so charts become interactive with no CDN and no network.
 - Math: it copies MathJax 3 (the files of the pinned PyPI package
@@ -31,7 +31,7 @@ from .charts import vega_bundle
 
 logger = logging.getLogger(__name__)
 
-_HERE = Path(__file__).resolve().parent
+_STATIC = Path(__file__).resolve().parents[1] / "static"   # coachbook/static (package data)
 _VEGA_BUNDLE = "coachbook-vega-bundle.js"
 _JS_FILES = ("coachbook-charts.js", "coachbook-a11y.js")  # copied from ./static
 _CSS_FILES = ("coachbook.css",)
@@ -49,7 +49,7 @@ def _mathjax_source() -> Path:
         dist = importlib.metadata.distribution("sphinx-mathjax-offline")
     except importlib.metadata.PackageNotFoundError as error:
         raise ExtensionError(
-            "coachbook.sphinx_ext serves MathJax from the package sphinx-mathjax-offline, "
+            "coachbook.book.sphinx_ext serves MathJax from the package sphinx-mathjax-offline, "
             "which is not installed: run `pip install -r requirements.txt`."
         ) from error
     return Path(dist.locate_file("sphinx-mathjax-offline/static/mathjax"))
@@ -107,7 +107,7 @@ def _write_static(app, exception):
     static.mkdir(parents=True, exist_ok=True)
     (static / _VEGA_BUNDLE).write_text(vega_bundle(), encoding="utf-8")
     for name in _JS_FILES + _CSS_FILES:
-        shutil.copyfile(_HERE / "static" / name, static / name)
+        shutil.copyfile(_STATIC / name, static / name)
     _copy_mathjax(static, app.config.mathjax_path or "")
 
 

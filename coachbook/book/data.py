@@ -45,7 +45,7 @@ REPOSITORY_URL = "https://github.com/coaching-math-book/coaching-math-teachers"
 REPOSITORY_BRANCH = "main"
 REPOSITORY_PATH_TO_BOOK = ""
 
-_REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+_REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 _NAME = re.compile(r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*")
 _TIMEOUT = 30  # seconds per download
 
@@ -180,7 +180,7 @@ def path(name: str) -> Path:
     names = available()
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    listing = ("every name is listed by coachbook.data.available()" if names
+    listing = ("every name is listed by coachbook.book.data.available()" if names
                else "none (is the data/ folder missing?)")
     shown = f"{data_dir().name}/{name}.csv"  # relative, so messages match on every machine
     raise DataNotFoundError(

@@ -5,7 +5,7 @@ no network sees an error instead of a chart. :func:`show` renders every chart
 to a static SVG and PNG with vl-convert (no browser, no network) and wraps the
 SVG in a small HTML figure that also carries the chart's Vega-Lite spec. When
 the built book serves its local copy of vega-embed (added by
-:mod:`coachbook.sphinx_ext`), a script swaps the SVG for the interactive
+:mod:`coachbook.book.sphinx_ext`), a script swaps the SVG for the interactive
 chart with tooltips; when it does not, the SVG stays. The PNG is what the
 LaTeX/PDF builder uses.
 

@@ -1,10 +1,10 @@
 """Execute the book's notebooks in place, reproducibly.
 
-``python -m coachbook.notebooks execute [paths...]`` re-runs every chapter
+``python -m coachbook.book.notebooks execute [paths...]`` re-runs every chapter
 notebook (or the ones named) and saves it with its outputs. Timing metadata is
 not recorded, so re-executing an unchanged notebook leaves ``git status``
 clean; ``pytest --nbval`` then checks that the stored outputs are what the code
-produces. ``python -m coachbook.notebooks from-script draft.py chapter.ipynb``
+produces. ``python -m coachbook.book.notebooks from-script draft.py chapter.ipynb``
 turns a percent-format draft into a notebook.
 
 ``execute`` also prints a timing report. With ``--record-status`` (``make
@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = ROOT / "chapters"
 STATUS_FILE = CHAPTERS / "appendices" / "_status.csv"
 VERSIONS_FILE = CHAPTERS / "appendices" / "_versions.csv"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import data
+from coachbook.book import data
 from coachbook.estimators._validate import require_columns, require_dataframe
 
 KEYS = ["table", "panel", "row", "column"]
