@@ -62,12 +62,63 @@ async function fullPageScreenshot(context, tab, path) {
   }
 }
 
+// Layout: what in the content column is wider than the column. An element inside a
+// horizontal scroll region counts only when that region has no visible cue (the class
+// `cb-scroll`, which the book's CSS draws with a fade and a "scroll" hint). Also: where each
+// chart's legend lies against its figure and the viewport.
+function measureLayout() {
+  const column = document.querySelector("article.bd-article") || document.querySelector("main") || document.body;
+  const col = column.getBoundingClientRect();
+  const describe = (el) => {
+    const id = el.id ? `#${el.id}` : "";
+    const cls = typeof el.className === "string" && el.className ? `.${el.className.trim().split(/\s+/).slice(0, 2).join(".")}` : "";
+    const cell = el.closest(".cell");
+    const cells = cell ? Array.from(document.querySelectorAll(".cell")).indexOf(cell) : -1;
+    return `${el.tagName.toLowerCase()}${id}${cls}${cells >= 0 ? ` (cell ${cells})` : ""}`;
+  };
+  const scroller = (el) => {
+    for (let a = el.parentElement; a && a !== column; a = a.parentElement) {
+      const style = getComputedStyle(a).overflowX;
+      if ((style === "auto" || style === "scroll") && a.scrollWidth > a.clientWidth + 1) { return a; }
+    }
+    return null;
+  };
+  const overflow = [];
+  const seen = new Set();
+  for (const el of column.querySelectorAll("table, figure, pre, img, svg, .output, .cell_output > div")) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) { continue; }
+    const region = scroller(el);
+    const wide = region ? el.scrollWidth > region.clientWidth + 1 || box.width > region.clientWidth + 1
+      : box.right > col.right + 1 || box.left < col.left - 1;
+    if (!wide) { continue; }
+    const key = region ? region : el;
+    if (seen.has(key)) { continue; }
+    seen.add(key);
+    overflow.push({
+      element: describe(el), width: Math.round(Math.max(box.width, el.scrollWidth || 0)),
+      column: Math.round(col.width), scrolls: Boolean(region),
+      cue: Boolean(region && region.closest(".cb-scroll")),
+    });
+  }
+  const legends = Array.from(document.querySelectorAll("figure.coachbook-chart")).map((figure) => {
+    const fig = figure.getBoundingClientRect();
+    const svg = figure.querySelector(".coachbook-chart-live svg") || figure.querySelector("svg");
+    const boxes = svg ? Array.from(svg.querySelectorAll(".role-legend")).map((g) => g.getBoundingClientRect()) : [];
+    const outside = boxes.filter((b) => b.width > 0 && (b.right > Math.min(fig.right, col.right) + 1
+      || b.left < fig.left - 1 || b.right > window.innerWidth));
+    return { label: figure.getAttribute("aria-label") || "", legends: boxes.length, outside: outside.length,
+             width: Math.round(fig.width) };
+  });
+  return { column: Math.round(col.width), viewport: window.innerWidth, overflow, legends };
+}
+
 async function checkPage(context, page) {
   const started = Date.now();
   let recording = true;
   const result = {
     page, loaded: [], external: [], console: [], pageErrors: [],
-    charts: [], math: null, axe: [], screenshot: null, error: null,
+    charts: [], math: null, axe: [], screenshot: null, layout: {}, shots: [], error: null,
   };
   const tab = await context.newPage();
   tab.on("console", (message) => {
@@ -138,6 +189,28 @@ async function checkPage(context, page) {
     result.screenshot = join(config.screenshots, `${page}.png`);
     mkdirSync(dirname(result.screenshot), { recursive: true });
     await fullPageScreenshot(context, tab, result.screenshot);
+
+    // Layout at the desk width (the context's 1280 px), then at a phone's 400 px; the named
+    // elements of config.elementShots are photographed at both widths.
+    const shots = (config.elementShots || []).filter((shot) => shot.page === page);
+    for (const width of [1280, 400]) {
+      await tab.setViewportSize({ width, height: 900 });
+      await tab.waitForFunction((w) => window.innerWidth === w, width, { timeout: 10000 });
+      await tab.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+      result.layout[width] = await tab.evaluate(measureLayout);
+      for (const shot of shots) {
+        const target = tab.locator(shot.selector).nth(shot.index || 0);
+        const file = join(config.screenshots, `${shot.name}-${width}.png`);
+        try {
+          await target.scrollIntoViewIfNeeded({ timeout: 5000 });
+          await target.screenshot({ path: file, timeout: 10000 });
+          result.shots.push({ name: shot.name, width, file });
+        } catch (error) {
+          result.shots.push({ name: shot.name, width, file: null, error: String(error).slice(0, 300) });
+        }
+      }
+    }
+    await tab.setViewportSize({ width: 1280, height: 900 });
 
     // Accessibility: axe-core's default rules (WCAG A/AA and best practices). What the
     // page logs from here on is the test tool's, not the book's. No preload: axe would
