@@ -5,7 +5,7 @@ Coaching trial: Table 4 (retention), Tables 5-7 (effects, including the Lee
 bound columns of Tables 6 and 7), Table A1 (attrition from each outcome) and
 the joint F-tests of Table A3. The numbers are computed on the *bundled*
 synthetic data with the same package functions the chapters call
-(``coachbook.estimators.attrition.lpm_block_fe``, ``coachbook.synth.mqi_outcomes.table5_estimates``
+(``coachbook.estimators.attrition.lpm_block_fe``, ``coachbook.studies.kraft_hill.table5_estimates``
 ... ``table7_estimates``, ``coachbook.estimators.attrition.joint_attrition_test``) and
 joined to ``data/published/kraft_hill_2019.csv`` on its four key columns.
 

@@ -62,11 +62,12 @@ def test_links_table_one_row_per_edge():
 
 def test_kraft_hill_constants_are_the_generators():
     # one definition: the generators of the synthetic files use the study's own objects
-    from coachbook.synth import mqi_outcomes, mqi_roster
-    assert mqi_outcomes.MQI_ITEMS is kraft_hill.MQI_ITEMS
-    assert mqi_outcomes.REFLECTIONS is kraft_hill.REFLECTIONS
-    assert mqi_roster.A3_CHARACTERISTICS is kraft_hill.A3_CHARACTERISTICS
-    assert mqi_outcomes.TEACHER_CONTROLS is kraft_hill.TEACHER_CONTROLS
+    from coachbook.synth.mqi_outcomes import codebook, reflections, teachers
+    from coachbook.synth.mqi_roster import status
+    assert codebook.MQI_ITEMS is kraft_hill.MQI_ITEMS
+    assert reflections.REFLECTIONS is kraft_hill.REFLECTIONS
+    assert status.A3_CHARACTERISTICS is kraft_hill.A3_CHARACTERISTICS
+    assert teachers.TEACHER_CONTROLS is kraft_hill.TEACHER_CONTROLS
 
 
 def test_kraft_hill_package_hands_out_its_modules_objects():

@@ -245,18 +245,18 @@ def test_lee_bounds_are_sharp_and_the_calibration_twin_trims_whole_teachers(file
     trimmed, the 48th from the bottom at weight .31); the generator's fast twin, which
     the MQI files were calibrated on, trims whole teachers (11), as trimming="quantile"."""
     scores = kraft_hill.teacher_mqi_scores(files["mqi/mqi_segments"])
-    t = mo._prepare_teachers(teachers)
+    t = mo.teachers._prepare_teachers(teachers)
     d = t[["teacher_id", "treatment", "block"]].merge(scores, on="teacher_id", how="left")
     d["richness"] = kraft_hill.standardize_by_control(d["richness"], d["treatment"])
     sharp = lee_fe.lee_bounds_fe(d, "richness", teachers)
     whole = lee_fe.lee_bounds_fe(d, "richness", teachers, trimming="quantile")
     assert sharp.n_trimmed == pytest.approx(sharp.trim_share * 58) and whole.n_trimmed == 11
     t6 = kraft_hill.table6_estimates(files, teachers).set_index(["row", "column"])["estimate"]
-    assert t6[("MQI Richness", mo.LOWER)] == pytest.approx(sharp.lower, abs=1e-12)
-    assert t6[("MQI Richness", mo.UPPER)] == pytest.approx(sharp.upper, abs=1e-12)
-    smp = mo._sample(t, t["observed_mqi_y2"] == 1)
+    assert t6[("MQI Richness", kraft_hill.LOWER)] == pytest.approx(sharp.lower, abs=1e-12)
+    assert t6[("MQI Richness", kraft_hill.UPPER)] == pytest.approx(sharp.upper, abs=1e-12)
+    smp = mo.teachers._sample(t, t["observed_mqi_y2"] == 1)
     z = d["richness"].to_numpy()[smp.idx]
-    twin = mo._lee_teacher(z, smp.treat, smp.design_u, mo._observed_rates(t, "observed_mqi_y2"))
+    twin = mo.segments._lee_teacher(z, smp.treat, smp.design_u, mo.segments._observed_rates(t, "observed_mqi_y2"))
     assert twin == pytest.approx([whole.lower, whole.upper], abs=1e-10)
 
 
