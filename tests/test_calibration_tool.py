@@ -19,9 +19,10 @@ and compare them at the page's rounding:
 - bad input of several kinds, whose messages must say what to fix;
 - no request outside the built book, no console error, no serious axe-core finding.
 
-The book is built once for this module, into a temporary folder, with warnings as errors
-(``make test`` already builds it: then that build is used). ``COACHBOOK_TOOLS_HTML=<html folder>``
-uses an existing build instead (for checking, by hand, that a broken script fails these tests).
+The pages come from the suite's one build of the book (``built_book``); the browser run starts
+in the background as soon as that build exists (``BOOK_STEPS``, tests/conftest.py).
+``COACHBOOK_TOOLS_HTML=<html folder>`` drives an existing build instead (for checking, by hand,
+that a broken script fails these tests).
 """
 from __future__ import annotations
 
@@ -31,7 +32,6 @@ import json
 import math
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import BOOK_WORK, ROOT, build_problems, book_work
+from conftest import ROOT, book_work
 from conftest import run as run_process
 from test_browser import AXE_ALLOWLIST, BROWSER_DIR, _chromium, _missing
 
@@ -544,28 +544,11 @@ def build_scenarios(folder: Path) -> list[dict]:
 
 # --- Fixtures ---------------------------------------------------------------------------------------
 
-def _build_book(output: Path) -> Path:
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    result = run_process([str(jupyter_book), "build", str(ROOT), "--path-output", str(output), "-W", "-n", "--keep-going"],
-                         cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0"})
-    if result.returncode != 0:
-        pytest.fail("book build failed (warnings are errors):\n" + build_problems(result.stdout + result.stderr))
-    return output / "_build" / "html"
-
-
-@pytest.fixture(scope="module")
-def tools_html(tmp_path_factory) -> Path:
-    """The built book: COACHBOOK_TOOLS_HTML if set, else the suite's build when one is being made
-    (``make test``), else a build of our own in a temporary folder."""
-    if os.environ.get("COACHBOOK_TOOLS_HTML"):
-        return Path(os.environ["COACHBOOK_TOOLS_HTML"])
-    if BOOK_WORK.scheduled("built_book"):
-        return book_work("built_book", lambda: None)
-    return _build_book(tmp_path_factory.mktemp("book"))
-
-
-@pytest.fixture(scope="module")
-def tools_report(tools_html: Path, tmp_path_factory) -> dict:
+def run_tools_pass(html: Path) -> dict:
+    """Drive both pages of the built book (``html``, or ``COACHBOOK_TOOLS_HTML`` when set) through
+    every scenario with tests/browser/trainer_tools.mjs; the report, by scenario id. Run in the
+    background as soon as the book is built (tests/conftest.py, ``BOOK_STEPS``)."""
+    html = Path(os.environ.get("COACHBOOK_TOOLS_HTML") or html)
     chromium = _chromium()
     if chromium is None:
         _missing("Chromium is not installed: `apt-get install chromium` (Debian)")
@@ -575,16 +558,28 @@ def tools_report(tools_html: Path, tmp_path_factory) -> dict:
     for name in ("playwright-core", "axe-core"):
         if not (BROWSER_DIR / "node_modules" / name / "package.json").is_file():
             _missing(f"{name} is not installed: run `npm ci --prefix tests/browser`")
-    folder = tmp_path_factory.mktemp("trainer-tools")
-    scenarios = build_scenarios(folder)
-    config = folder / "config.json"
-    config.write_text(json.dumps({"root": str(tools_html), "chromium": chromium, "axeAllowlist": AXE_ALLOWLIST,
-                                  "scenarios": scenarios}), encoding="utf-8")
-    run = run_process([node, str(BROWSER_DIR / "trainer_tools.mjs"), str(config)], cwd=BROWSER_DIR, timeout=600)
+    folder = Path(tempfile.mkdtemp(prefix="trainer-tools-"))
+    try:
+        scenarios = build_scenarios(folder)
+        config = folder / "config.json"
+        config.write_text(json.dumps({"root": str(html), "chromium": chromium, "axeAllowlist": AXE_ALLOWLIST,
+                                      "scenarios": scenarios}), encoding="utf-8")
+        run = run_process([node, str(BROWSER_DIR / "trainer_tools.mjs"), str(config)], cwd=BROWSER_DIR,
+                          timeout=600)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     if run.returncode != 0:
         pytest.fail(f"tests/browser/trainer_tools.mjs failed (exit {run.returncode}):\n{run.stderr[-4000:]}")
     report = json.loads(run.stdout)
     return {"root": report["root"], **{result["id"]: result for result in report["results"]}}
+
+
+BOOK_STEPS = {"tools_report": run_tools_pass}
+
+
+@pytest.fixture(scope="module")
+def tools_report(built_book: Path) -> dict:
+    return book_work("tools_report", lambda: run_tools_pass(built_book))
 
 
 def scenario(report: dict, name: str) -> dict:
