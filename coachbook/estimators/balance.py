@@ -43,13 +43,8 @@ def _balance_data(data, covariates, treatment, block, cov_type) -> pd.DataFrame:
 # --------------------------------------------------------------------------
 # Baseline balance
 # --------------------------------------------------------------------------
-def balance_table(
-    data: pd.DataFrame,
-    covariates: Sequence[str],
-    treatment: str = "treatment",
-    block: str | None = "block",
-    cov_type: str = "HC1",
-) -> pd.DataFrame:
+def balance_table(data: pd.DataFrame, covariates: Sequence[str], treatment: str = "treatment",
+                  block: str | None = "block", cov_type: str = "HC1") -> pd.DataFrame:
     """Baseline balance, one row per covariate (Kraft & Hill 2019, Table 1).
 
     For each covariate :math:`X` the raw treatment and control means, and the
@@ -145,14 +140,9 @@ class JointBalanceTest:
                    df_denom=float(test.df_denom), p=float(test.pvalue), n=int(n), missing=missing)
 
 
-def joint_balance_test(
-    data: pd.DataFrame,
-    covariates: Sequence[str],
-    treatment: str = "treatment",
-    block: str | None = "block",
-    cov_type: str = "HC1",
-    missing: str = "complete",
-) -> JointBalanceTest:
+def joint_balance_test(data: pd.DataFrame, covariates: Sequence[str], treatment: str = "treatment",
+                       block: str | None = "block", cov_type: str = "HC1",
+                       missing: str = "complete") -> JointBalanceTest:
     """Do the covariates jointly predict assignment? (omnibus balance test)
 
     Regress the treatment indicator on all covariates and the block fixed

@@ -5,22 +5,12 @@ import numpy as np
 import pandas as pd
 
 from coachbook.synth.mqi_roster.helpers import _fix_int_sum, _rng, _top_k
-from coachbook.synth.mqi_roster.targets import _K_COACHES
-from coachbook.synth.mqi_roster.teachers import N_COACHES
+from coachbook.synth.mqi_roster.targets import _COACH_BINARY, _K_COACHES, N_COACHES
 
 
 # --------------------------------------------------------------------------
 # Coaches (Table 2)
 # --------------------------------------------------------------------------
-# Holders out of 24 (Table 2 proportions x 24, Text counts).
-_COACH_BINARY = {
-    "male": 4, "black": 0, "hispanic": 1, "white": 23, "alt_cert": 1,
-    "competitive_undergrad": 15, "undergrad_math": 7, "undergrad_education": 8,
-    "any_grad_degree": 22, "masters_math": 3, "masters_education": 18,
-    "advanced_courses_3plus": 17, "content_courses_3plus": 11, "methods_courses_3plus": 9,
-    "prior_coaching": 19, "prior_k12_math_teacher": 21, "prior_curriculum_pd": 12,
-    "prior_math_coach": 8,
-}
 
 
 def generate_coaches(seed: int, teachers: pd.DataFrame) -> pd.DataFrame:

@@ -3,6 +3,30 @@ from __future__ import annotations
 
 from coachbook.synth import FileSpec, Variable
 from coachbook.synth.mqi_roster.pd_survey import PD_LEVELS
+from coachbook.synth.mqi_roster.targets import _COACH_BINARY, N_COACHES
+
+
+#: The 0/1 characteristics the teachers and the coaches files share: one meaning each.
+_SHARED = {
+    "male": "Male", "black": "Black", "hispanic": "Hispanic", "alt_cert": "Alternative certification",
+    "competitive_undergrad": "Undergraduate degree from a very competitive institution",
+    "undergrad_math": "Undergraduate degree in mathematics",
+    "undergrad_education": "Undergraduate degree in education", "any_grad_degree": "Any graduate degree",
+}
+
+
+def _indicator(name: str, values: str, source: str) -> Variable:
+    """A 0/1 characteristic of :data:`_SHARED`, with its values and source in one file."""
+    return Variable(name, "int", _SHARED[name], values, source)
+
+
+def _coach_indicator(name: str, meaning: str | None = None, source: str = "Table 2") -> Variable:
+    """A 0/1 coach characteristic; its values state the holders the generator makes
+    (``_COACH_BINARY``, the Table 2 count out of 24)."""
+    values = f"0/1 ({_COACH_BINARY[name]} of {N_COACHES})"
+    if meaning is None:
+        return _indicator(name, values, source)
+    return Variable(name, "int", meaning, values, source)
 
 
 # --------------------------------------------------------------------------
@@ -20,17 +44,17 @@ _TEACHER_VARS = (
     Variable("elementary", "int", "Elementary school teacher (teaches Grades 3-5)", "0/1", _T1),
     Variable("middle", "int", "Middle school teacher (teaches Grades 6-8)", "0/1", _T1),
     Variable("grade", "int", "Grade taught in the implementation year (assumed uniform within level)", "3-8", "Setting: Grades 3-8"),
-    Variable("male", "int", "Male", "0/1", _T1),
+    _indicator("male", "0/1", _T1),
     Variable("age", "int", "Age in years at baseline", "22-66", _T1),
-    Variable("black", "int", "Black", "0/1", _T1),
-    Variable("hispanic", "int", "Hispanic", "0/1", _T1),
+    _indicator("black", "0/1", _T1),
+    _indicator("hispanic", "0/1", _T1),
     Variable("white", "int", "White (Black, Hispanic, White and other race are exclusive)", "0/1", _T1),
     Variable("experience", "int", "Years of teaching experience at baseline", "0-38", f"{_T1}; prose bands 17/44/39%"),
-    Variable("alt_cert", "int", "Alternative certification", "0/1", _T1),
-    Variable("competitive_undergrad", "int", "Undergraduate degree from a very competitive institution", "0/1", _T1),
-    Variable("undergrad_math", "int", "Undergraduate degree in mathematics", "0/1", _T1),
-    Variable("undergrad_education", "int", "Undergraduate degree in education", "0/1", _T1),
-    Variable("any_grad_degree", "int", "Any graduate degree", "0/1", _T1),
+    _indicator("alt_cert", "0/1", _T1),
+    _indicator("competitive_undergrad", "0/1", _T1),
+    _indicator("undergrad_math", "0/1", _T1),
+    _indicator("undergrad_education", "0/1", _T1),
+    _indicator("any_grad_degree", "0/1", _T1),
     Variable("masters_education", "int", "Master's degree in education (implies any_grad_degree)", "0/1", _T1),
     Variable("masters_math", "int", "Master's degree in mathematics (2 teachers)", "0/1", "Table 2 (teachers 0.01)"),
     Variable("advanced_courses", "int", "Number of advanced math courses, 1 (none) to 5 (6+); 3+ read as >= 3", "1-5", "Table A3; Table 1"),
@@ -72,27 +96,27 @@ _COACH_VARS = (
     Variable("coach_id", "str", "Coach identifier", "C01-C24"),
     Variable("district", "category", "District of (most of) the coach's teachers; coaches specialized in one district where possible", "urban, suburban", "Randomized Field Trial Design"),
     Variable("n_teachers", "int", "Treated teachers coached (caseload)", "1-6: two coaches 1, one coach 6, others 2-4", "Randomized Field Trial Design"),
-    Variable("male", "int", "Male", "0/1 (4 of 24)", _T2),
+    _coach_indicator("male"),
     Variable("age", "int", "Age in years", "24-65; mean 38.33", _T2),
-    Variable("black", "int", "Black", "0/1 (0 of 24)", _T2),
-    Variable("hispanic", "int", "Hispanic", "0/1 (1 of 24)", _T2),
-    Variable("white", "int", "White", "0/1 (23 of 24)", _T2),
+    _coach_indicator("black"),
+    _coach_indicator("hispanic"),
+    _coach_indicator("white", "White"),
     Variable("experience", "int", "Years of K-12 classroom teaching (0 if none)", "0-20; mean 4.88", _T2),
-    Variable("alt_cert", "int", "Alternative certification", "0/1 (1 of 24)", _T2),
-    Variable("competitive_undergrad", "int", "Undergraduate degree from a very competitive institution", "0/1 (15 of 24)", _T2),
-    Variable("undergrad_math", "int", "Undergraduate degree in mathematics", "0/1 (7 of 24)", _T2),
-    Variable("undergrad_education", "int", "Undergraduate degree in education", "0/1 (8 of 24)", _T2),
-    Variable("any_grad_degree", "int", "Any graduate degree", "0/1 (22 of 24)", _T2),
-    Variable("masters_math", "int", "Master's degree in mathematics", "0/1 (3 of 24)", _T2),
-    Variable("masters_education", "int", "Master's degree in education", "0/1 (18 of 24)", _T2),
-    Variable("advanced_courses_3plus", "int", "Three or more advanced math courses", "0/1 (17 of 24)", _T2),
-    Variable("content_courses_3plus", "int", "Three or more math content courses", "0/1 (11 of 24)", _T2),
-    Variable("methods_courses_3plus", "int", "Three or more math methods courses", "0/1 (9 of 24)", _T2),
+    _coach_indicator("alt_cert"),
+    _coach_indicator("competitive_undergrad"),
+    _coach_indicator("undergrad_math"),
+    _coach_indicator("undergrad_education"),
+    _coach_indicator("any_grad_degree"),
+    _coach_indicator("masters_math", "Master's degree in mathematics"),
+    _coach_indicator("masters_education", "Master's degree in education"),
+    _coach_indicator("advanced_courses_3plus", "Three or more advanced math courses"),
+    _coach_indicator("content_courses_3plus", "Three or more math content courses"),
+    _coach_indicator("methods_courses_3plus", "Three or more math methods courses"),
     Variable("mkt", "float", "MKT score in teacher SD units (teachers: mean 0, SD 1)", "mean 1.23, SD 0.6", _T2),
-    Variable("prior_coaching", "int", "Prior experience coaching, mentoring or advising K-12 teachers", "0/1 (19 of 24)", f"{_T2}; Text"),
-    Variable("prior_k12_math_teacher", "int", "Prior experience as a K-12 math teacher", "0/1 (21 of 24)", f"{_T2}; Text"),
-    Variable("prior_curriculum_pd", "int", "Prior experience as math curriculum developer / professional developer / mentor", "0/1 (12 of 24)", _T2),
-    Variable("prior_math_coach", "int", "Prior experience as a math coach", "0/1 (8 of 24)", f"{_T2}; Text"),
+    _coach_indicator("prior_coaching", "Prior experience coaching, mentoring or advising K-12 teachers", source=f"{_T2}; Text"),
+    _coach_indicator("prior_k12_math_teacher", "Prior experience as a K-12 math teacher", source=f"{_T2}; Text"),
+    _coach_indicator("prior_curriculum_pd", "Prior experience as math curriculum developer / professional developer / mentor"),
+    _coach_indicator("prior_math_coach", "Prior experience as a math coach", source=f"{_T2}; Text"),
 )
 
 _TXT = "Text (Findings: implementation)"

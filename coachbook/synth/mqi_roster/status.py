@@ -149,18 +149,14 @@ def _status(df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     mqi2 = pick("mqi_y2", not_math, everyone, nonresp + 1.0 * refl2)
     amb2 = pick("ambitious_y2", not_math, everyone, nonresp + 1.0 * mqi2)
 
-    out = pd.DataFrame(index=df.index)
-    out["in_district_y1"] = (~pre).astype(int)
-    out["in_district_y2"] = (~left).astype(int)
-    out["teaches_math_y2"] = (~not_math).astype(int)
-    out["teaches_math_tested_grade_y2"] = (~not_tested).astype(int)
-    out["observed_reflection_y1"] = (~refl1).astype(int)
-    out["observed_ambitious_y1"] = (~amb1).astype(int)
-    out["observed_state_test_y1"] = (~state1).astype(int)
-    out["observed_interim_test_y1"] = (~interim1).astype(int)
-    out["observed_reflection_y2"] = (~refl2).astype(int)
-    out["observed_mqi_y2"] = (~mqi2).astype(int)
-    out["observed_ambitious_y2"] = (~amb2).astype(int)
-    out["observed_state_test_y2"] = (~not_tested).astype(int)
-    out["observed_interim_test_y2"] = (~not_math).astype(int)
+    # teachers-file flag -> the set of teachers *without* it (in the file's column order)
+    lacking = {
+        "in_district_y1": pre, "in_district_y2": left, "teaches_math_y2": not_math,
+        "teaches_math_tested_grade_y2": not_tested, "observed_reflection_y1": refl1,
+        "observed_ambitious_y1": amb1, "observed_state_test_y1": state1,
+        "observed_interim_test_y1": interim1, "observed_reflection_y2": refl2,
+        "observed_mqi_y2": mqi2, "observed_ambitious_y2": amb2,
+        "observed_state_test_y2": not_tested, "observed_interim_test_y2": not_math,
+    }
+    out = pd.DataFrame({flag: (~gone).astype(int) for flag, gone in lacking.items()}, index=df.index)
     return out, withdrew

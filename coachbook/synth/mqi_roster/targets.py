@@ -107,3 +107,15 @@ _A3 = {  # group -> list of (stay, exit) in A3_CHARACTERISTICS order
                  (.65, .57), (.49, .38), (1.74, 1.86), (2.42, 2.38), (2.21, 2.19),
                  (-.06, .36), (-.03, .18), (-.02, .11), (.02, -.14)],
 }
+
+#: Coaches (Table 2) and, per 0/1 characteristic, how many of them hold it
+#: (Table 2 proportions x 24, Text counts).
+N_COACHES = 24
+_COACH_BINARY = {
+    "male": 4, "black": 0, "hispanic": 1, "white": 23, "alt_cert": 1,
+    "competitive_undergrad": 15, "undergrad_math": 7, "undergrad_education": 8,
+    "any_grad_degree": 22, "masters_math": 3, "masters_education": 18,
+    "advanced_courses_3plus": 17, "content_courses_3plus": 11, "methods_courses_3plus": 9,
+    "prior_coaching": 19, "prior_k12_math_teacher": 21, "prior_curriculum_pd": 12,
+    "prior_math_coach": 8,
+}

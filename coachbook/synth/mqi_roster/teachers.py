@@ -9,9 +9,10 @@ from coachbook.synth.mqi_roster.codebook import _TEACHER_VARS
 from coachbook.synth.mqi_roster.helpers import (_cell_counts, _cell_means, _cells, _fix_int_sum,
                                                 _rng, _top_k)
 from coachbook.synth.mqi_roster.status import _status
-from coachbook.synth.mqi_roster.targets import (_BLOCKS, _COURSE_HIGH, _COURSE_MEANS, _K_ASSIGN,
-                                                _K_CHARS, _K_COACHES, _K_DOSE, _K_SCHOOLS,
-                                                _K_STATUS, _T1_BINARY, _T1_CONT, _T1_RACE, N_TREAT)
+from coachbook.synth.mqi_roster.targets import (N_COACHES, N_TREAT, _BLOCKS, _COURSE_HIGH,
+                                                _COURSE_MEANS, _K_ASSIGN, _K_CHARS, _K_COACHES,
+                                                _K_DOSE, _K_SCHOOLS, _K_STATUS, _T1_BINARY,
+                                                _T1_CONT, _T1_RACE)
 
 
 # --------------------------------------------------------------------------
@@ -183,7 +184,6 @@ def _characteristics(df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame
 # Coaching dosage, coach assignment
 # --------------------------------------------------------------------------
 N_SESSIONS = 610
-N_COACHES = 24
 # Caseloads (Text): two coaches with one teacher, one with six, the other 21
 # with two to four; 5 x 2 + 10 x 3 + 6 x 4 = 64 (assumed split), total 72.
 _CASELOADS = [1, 1, 6] + [2] * 5 + [3] * 10 + [4] * 6

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from coachbook.studies.russell import preconference_composite
 from coachbook.synth.tn.counts import _sd, rank_assign, solve_counts
 from coachbook.synth.tn.design import (PC_CYCLES, PC_N, PC_SD_COACH, PC_SD_OCCASION, PC_SD_PAIR,
                                        PC_SD_SLOPE, RQ3_GROUPS, TABLE4, TIME)
@@ -34,8 +35,8 @@ def _pc_counts():
 
 
 def _composite(df):
-    return (3 * df["appropriate_content"] + df["solution_paths"]
-            + 1.5 * df["advancing_questions"] + df["math_content"]) / 4
+    """Each row's composite (:func:`coachbook.studies.russell.preconference_composite`)."""
+    return pd.Series(preconference_composite(*(df[item] for item in PC_ITEMS)), index=df.index)
 
 
 def _pc_items(factor, noise, loading, counts, tie_rng_seed):
@@ -76,8 +77,7 @@ def _preconferences(rng, teachers, pcs):
 
         def comp_sd(loading):
             items = _pc_items(f, noise[idx], loading, cnt, tie_seed + 10 * c)
-            comp = (3 * items["appropriate_content"] + items["solution_paths"]
-                    + 1.5 * items["advancing_questions"] + items["math_content"]) / 4
+            comp = preconference_composite(*(items[item] for item in PC_ITEMS))
             return _sd(comp), items
 
         lo, hi = 0.0, 0.98
