@@ -186,7 +186,7 @@ def test_package_copy_of_the_repository_setting_matches_config():
                 f'REPOSITORY_PATH_TO_BOOK = "{repository.get("path_to_book", "")}"')
     actual = (data.REPOSITORY_URL, data.REPOSITORY_BRANCH, data.REPOSITORY_PATH_TO_BOOK)
     assert actual == (repository["url"], repository.get("branch", "main"), repository.get("path_to_book", "")), (
-        f"coachbook/data.py names another repository than _config.yml; set these lines in it:\n{expected}")
+        f"coachbook/book/data.py names another repository than _config.yml; set these lines in it:\n{expected}")
 
 
 def test_readme_colab_line_installs_from_the_configured_repository():

@@ -4,7 +4,7 @@ Every chapter loads its data through :func:`load`, so a notebook runs from any
 working directory: the files are found relative to the package, not to the
 notebook.
 
->>> from coachbook import data
+>>> from coachbook.book import data
 >>> teachers = data.load("mqi/teachers")        # data/mqi/teachers.csv
 >>> data.available()[:3]                          # every name you can load
 
