@@ -26,7 +26,6 @@ that a broken script fails these tests).
 """
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import math
@@ -52,36 +51,14 @@ TOOLS = ROOT / "chapters" / "04-synthesis" / "trainer-tools"
 
 # coachbook is being reorganised (reliability -> estimators.agreement, trainers -> studies.russell
 # / book.*): try the new homes first, then the old ones, then any module that defines the name.
-HOMES = {
-    "weighted_kappa": ["coachbook.estimators.agreement", "coachbook.reliability"],
-    "calibration_by_item": ["coachbook.estimators.agreement", "coachbook.trainers"],
-    "score_planning_conversation": ["coachbook.studies.russell", "coachbook.book.trainers", "coachbook.trainers"],
-    "planning_next_steps": ["coachbook.studies.russell", "coachbook.book.trainers", "coachbook.trainers"],
-}
-
-
 def package(name: str):
-    """The coachbook function ``name``, imported from wherever it is defined at the moment."""
-    for module_name in HOMES[name]:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        if callable(getattr(module, name, None)):
-            return getattr(module, name)
-    import pkgutil
+    """The coachbook function the pages must agree with (one home each, tests/test_layers.py)."""
+    from coachbook.estimators import agreement
+    from coachbook.studies import russell
 
-    import coachbook
-
-    for info in pkgutil.walk_packages(coachbook.__path__, "coachbook."):
-        try:
-            module = importlib.import_module(info.name)
-        except Exception:  # noqa: BLE001 - a module that does not import is not the one we want
-            continue
-        function = getattr(module, name, None)
-        if callable(function) and getattr(function, "__module__", None) == info.name:
-            return function
-    raise ImportError(f"no module of coachbook defines {name}")
+    return {"weighted_kappa": agreement.weighted_kappa, "calibration_by_item": agreement.calibration_by_item,
+            "score_planning_conversation": russell.score_planning_conversation,
+            "planning_next_steps": russell.planning_next_steps}[name]
 
 
 # --- How the pages write numbers ----------------------------------------------------------------

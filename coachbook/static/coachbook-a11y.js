@@ -24,3 +24,24 @@ document.addEventListener("DOMContentLoaded", function () {
     summary.removeAttribute("aria-label");
   });
 });
+
+// A keyboard user must be able to scroll a wide output or code block (axe-core rule
+// scrollable-region-focusable, serious). The theme sets tabindex once, at page load;
+// charts and math drawn later can make a block scrollable after that, so every block
+// is checked again whenever it or its content changes size.
+document.addEventListener("DOMContentLoaded", function () {
+  function update(block) {
+    var scrolls = block.scrollWidth > block.clientWidth + 1 || block.scrollHeight > block.clientHeight + 1;
+    if (scrolls && block.getAttribute("tabindex") !== "0") { block.setAttribute("tabindex", "0"); }
+  }
+  var blocks = document.querySelectorAll(".cell_output .output, .cell_output pre, div.highlight pre");
+  var observer = new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) { update(entry.target.closest(".output, pre") || entry.target); });
+  });
+  blocks.forEach(function (block) {
+    update(block);
+    observer.observe(block);
+    if (block.firstElementChild) { observer.observe(block.firstElementChild); }
+  });
+  window.addEventListener("load", function () { blocks.forEach(update); });
+});

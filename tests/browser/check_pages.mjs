@@ -190,27 +190,6 @@ async function checkPage(context, page) {
     mkdirSync(dirname(result.screenshot), { recursive: true });
     await fullPageScreenshot(context, tab, result.screenshot);
 
-    // Layout at the desk width (the context's 1280 px), then at a phone's 400 px; the named
-    // elements of config.elementShots are photographed at both widths.
-    const shots = (config.elementShots || []).filter((shot) => shot.page === page);
-    for (const width of [1280, 400]) {
-      await tab.setViewportSize({ width, height: 900 });
-      await tab.waitForFunction((w) => window.innerWidth === w, width, { timeout: 10000 });
-      await tab.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
-      result.layout[width] = await tab.evaluate(measureLayout);
-      for (const shot of shots) {
-        const target = tab.locator(shot.selector).nth(shot.index || 0);
-        const file = join(config.screenshots, `${shot.name}-${width}.png`);
-        try {
-          await target.scrollIntoViewIfNeeded({ timeout: 5000 });
-          await target.screenshot({ path: file, timeout: 10000 });
-          result.shots.push({ name: shot.name, width, file });
-        } catch (error) {
-          result.shots.push({ name: shot.name, width, file: null, error: String(error).slice(0, 300) });
-        }
-      }
-    }
-    await tab.setViewportSize({ width: 1280, height: 900 });
 
     // Accessibility: axe-core's default rules (WCAG A/AA and best practices). What the
     // page logs from here on is the test tool's, not the book's. No preload: axe would
@@ -232,6 +211,29 @@ async function checkPage(context, page) {
         })),
       }));
     }, config.axeAllowlist || []);
+    // Last, so that the checks above see the page as loaded. Layout at 1280 px, then 400 px; the named
+    // elements of config.elementShots are photographed at both widths.
+    const shots = (config.elementShots || []).filter((shot) => shot.page === page);
+    try {
+    for (const width of [1280, 400]) {
+      await tab.setViewportSize({ width, height: 900 });
+      await tab.waitForTimeout(200);   // a background tab gets no animation frames: wait, then read the layout
+      result.layout[width] = await tab.evaluate(measureLayout);
+      for (const shot of shots) {
+        const target = tab.locator(shot.selector).nth(shot.index || 0);
+        const file = join(config.screenshots, `${shot.name}-${width}.png`);
+        try {
+          await target.scrollIntoViewIfNeeded({ timeout: 5000 });
+          await target.screenshot({ path: file, timeout: 10000 });
+          result.shots.push({ name: shot.name, width, file });
+        } catch (error) {
+          result.shots.push({ name: shot.name, width, file: null, error: String(error).slice(0, 300) });
+        }
+      }
+    }
+    } catch (error) {
+      result.layout.error = String(error && error.stack || error).slice(0, 500);
+    }
   } catch (error) {
     result.error = String(error && error.stack || error);
   } finally {
