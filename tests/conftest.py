@@ -47,7 +47,10 @@ from types import MappingProxyType
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILD_DIR = ROOT / "_build" / "test"
+#: Where the suite builds the book and writes its browser report and screenshots.
+#: ``COACHBOOK_TEST_OUTPUT`` moves it (two test runs at once on one checkout).
+OUTPUT_DIR = Path(os.environ.get("COACHBOOK_TEST_OUTPUT", ROOT / "_build"))
+BUILD_DIR = OUTPUT_DIR / "test"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 

@@ -37,12 +37,12 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from coachbook.book import notebooks
-from conftest import ROOT, book_work
+from conftest import OUTPUT_DIR, ROOT, book_work
 from conftest import run as run_process
 
 BROWSER_DIR = ROOT / "tests" / "browser"
-SCREENSHOTS = ROOT / "_build" / "screenshots"
-REPORT = ROOT / "_build" / "browser-report.json"
+SCREENSHOTS = OUTPUT_DIR / "screenshots"
+REPORT = OUTPUT_DIR / "browser-report.json"
 MAX_PAGE_BYTES = 1_500_000
 BROWSER_TABS = max(1, min(4, len(os.sched_getaffinity(0))))
 # Built pages that are not chapters of the book: Sphinx's index and search pages, and
