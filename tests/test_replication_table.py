@@ -115,3 +115,60 @@ def test_bad_input_is_refused_with_a_message(bad, message):
 def test_misaligned_p_values_are_refused():
     with pytest.raises(ValueError, match="p_value has 2 values for 3 rows"):
         replication_table(comparison(), p_value=pd.Series([0.1, 0.2]))
+
+
+def test_printed_decimals_steer_each_cell_and_the_replicated_twin():
+    # 0.120 was printed with three decimals, its SE 0.05 with two: the float cannot tell
+    frame = comparison().iloc[:2].assign(published=[0.12, -0.05], published_se=[0.05, 0.1],
+                                         published_decimals=[3, 2], published_se_decimals=[2, 3],
+                                         replicated=[0.1204, -0.0512], replicated_se=[0.0512, 0.0987])
+    frame["gap"] = frame["replicated"] - frame["published"]
+    frame["gap_in_se"] = frame["gap"] / frame["published_se"]
+    table = replication_table(frame)
+    assert list(table.frame["Published (SE)"]) == ["0.120*** (0.05)", "-0.05 (0.100)"]
+    assert list(table.frame["Replicated (SE)"]) == ["0.120 (0.05)", "-0.05 (0.099)"]
+    assert "published_decimals" not in table.csv()
+
+
+def test_counts_printed_as_integers_stay_integers():
+    frame = pd.DataFrame({"row": ["Teachers"], "column": ["N"], "published": [142.0],
+                          "published_decimals": [0.0], "replicated": [141.0]})
+    frame["gap"] = frame["replicated"] - frame["published"]
+    assert replication_table(frame).frame["Replicated"].iloc[0] == "141"
+
+
+def test_origin_is_marked_on_every_row_where_known_with_a_legend():
+    table = replication_table(comparison(origin=["built in", "emergent", ""]))
+    assert list(table.frame["Origin"]) == ["built in", "emergent", ""]
+    page = table._repr_html_()
+    assert page.count('class="cb-origin') == 2                   # the unknown row has no marker
+    assert ">built in</span>" in page and ">emergent</span>" in page
+    assert "tests only their consistency, not the method" in page   # the legend, once
+    assert "Origin: built in:" in repr(table)
+    by_origin = table.counts_by_origin()
+    assert by_origin.loc["built in", "agrees"] == 1 and by_origin.loc["unknown", "differs"] == 1
+
+
+def test_without_origin_there_is_no_marker_and_no_legend():
+    table = replication_table(comparison())
+    assert not table.has_origin and "Origin" not in table.frame
+    assert "cb-origin" not in table._repr_html_().split("</style>")[1]
+    assert "cb-legend" not in table._repr_html_().split("</style>")[1]
+    assert list(table.counts_by_origin().index) == ["unknown"]
+
+
+def test_an_unknown_origin_is_refused():
+    with pytest.raises(ValueError, match="origin must be 'built in', 'emergent' or blank"):
+        replication_table(comparison(origin=["tuned", "", ""]))
+
+
+def test_rows_are_grouped_by_study_year_from_compare_by_year():
+    frame = comparison().drop(columns=["table", "panel"]).assign(year=["Implementation"] * 2 + ["Follow-up"])
+    page = replication_table(frame)._repr_html_()
+    assert page.count('class="cb-group"') == 2 and ">Follow-up</th>" in page
+
+
+def test_the_csv_is_rounded_to_six_significant_digits():
+    frame = comparison(replicated=[0.479912345678, -0.0004, 0.4])
+    csv = pd.read_csv(io.StringIO(replication_table(frame).csv()))
+    assert csv.loc[0, "replicated"] == 0.479912

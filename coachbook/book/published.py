@@ -2,10 +2,24 @@
 
 Each paper's numbers were transcribed once into ``data/published/<paper>.csv``
 (one row per number: ``table, panel, row, column, estimate, se, stars, n,
-note``). Every "published" column in the book comes from those files, and each
-replicated number is joined to its published twin on the four key columns.
+note``, and optionally ``origin``). Every "published" column in the book comes
+from those files, and each replicated number is joined to its published twin on
+the four key columns.
+
+Two things travel with each number beyond its value:
+
+- **the precision it was printed at**, read from the text of the file (``0.120``
+  has three decimals, although the float is ``0.12``): ``estimate_decimals`` and
+  ``se_decimals``, so a table can show the published number, and its replicated
+  twin, at the paper's precision;
+- **its origin**, where the transcription records it (column ``origin``):
+  ``built in`` when the synthetic data were calibrated to this number (an
+  agreement then tests only consistency), ``emergent`` when it was not targeted
+  (an agreement tests the method), blank when unknown.
 """
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -15,19 +29,62 @@ from coachbook.estimators._validate import require_columns, require_dataframe
 
 KEYS = ["table", "panel", "row", "column"]
 COLUMNS = KEYS + ["estimate", "se", "stars", "n", "note"]
+#: Optional column of the transcription: was the generator calibrated to the number?
+ORIGIN = "origin"
+ORIGINS = ("built in", "emergent", "")
+#: Printed decimals of ``estimate`` and ``se``, read from the file's text.
+DECIMALS = ["estimate_decimals", "se_decimals"]
 PAPERS = {
     "kraft_hill_2019": "Kraft & Hill (2019), MQI Coaching randomized trial",
     "russell_2020": "Russell et al. (2020), Tennessee Math Coaching Model",
 }
 
 
+def printed_decimals(text) -> float:
+    """Decimals of a number as printed: ``"0.120"`` -> 3, ``"142"`` -> 0, ``""`` -> NaN.
+
+    Raises ``ValueError`` for text that is not a plain decimal number.
+    """
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return np.nan
+    text = str(text).strip()
+    if text == "":
+        return np.nan
+    match = _NUMBER.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a number as printed (digits, an optional sign and "
+                         "decimal point); fix the transcription in data/published/.")
+    return float(len(match.group(1) or ""))
+
+
+_NUMBER = re.compile(r"[-+]?\d*(?:\.(\d*))?")
+
+
 def load(paper: str) -> pd.DataFrame:
-    """All transcribed numbers of one paper (``"kraft_hill_2019"`` or ``"russell_2020"``)."""
+    """All transcribed numbers of one paper (``"kraft_hill_2019"`` or ``"russell_2020"``).
+
+    Columns: :data:`COLUMNS`, then ``origin`` when the file has it (blank
+    cells as ``""``), then :data:`DECIMALS` (the printed decimals of
+    ``estimate`` and ``se``; NaN where the cell is empty).
+    """
     if paper not in PAPERS:
         raise ValueError(f"unknown paper {paper!r}; choose one of {sorted(PAPERS)}.")
-    table = data.load(f"published/{paper}", dtype={"stars": "string", "note": "string"},
+    name = f"published/{paper}"
+    table = data.load(name, dtype={"stars": "string", "note": "string", ORIGIN: "string"},
                       keep_default_na=False, na_values={"estimate": [""], "se": [""], "n": [""]})
     require_columns(table, COLUMNS, f"data/published/{paper}.csv")
+    # The floats lose trailing zeros (0.120 -> 0.12); the text keeps what the paper printed.
+    text = data.load(name, dtype=str, keep_default_na=False, usecols=["estimate", "se"])
+    keep = COLUMNS + ([ORIGIN] if ORIGIN in table else [])
+    table = table[keep].copy()
+    if ORIGIN in table:
+        table[ORIGIN] = table[ORIGIN].fillna("").str.strip().str.lower()
+        odd = sorted(set(table[ORIGIN]) - set(ORIGINS))
+        if odd:
+            raise ValueError(f"data/published/{paper}.csv: origin must be one of {list(ORIGINS)} "
+                             f"(blank = unknown), found {odd}.")
+    table["estimate_decimals"] = text["estimate"].map(printed_decimals).to_numpy()
+    table["se_decimals"] = text["se"].map(printed_decimals).to_numpy()
     return table
 
 
@@ -57,7 +114,10 @@ def side_by_side(paper: str, replicated: pd.DataFrame, digits: int = 3) -> pd.Da
     ``estimate``, and optionally ``se``. The result has one row per replicated
     number: published and replicated estimate (and standard error), the gap
     (replicated minus published) and, where a published standard error exists,
-    the gap in published standard errors.
+    the gap in published standard errors; ``published_decimals`` and
+    ``published_se_decimals``, the precision the paper printed (for
+    :func:`coachbook.book.replication.replication_table`); and ``origin``
+    (``built in``, ``emergent`` or ``""``) when the transcription records it.
     """
     require_columns(require_dataframe(replicated, "replicated"), KEYS + ["estimate"], "replicated")
     numbers = load(paper)
@@ -65,8 +125,9 @@ def side_by_side(paper: str, replicated: pd.DataFrame, digits: int = 3) -> pd.Da
     rep["panel"] = rep["panel"].fillna("")
     if "se" not in rep:
         rep["se"] = np.nan
+    extra = DECIMALS + ([ORIGIN] if ORIGIN in numbers else [])
     merged = rep[KEYS + ["estimate", "se"]].merge(
-        numbers[KEYS + ["estimate", "se", "stars"]], on=KEYS, how="left",
+        numbers[KEYS + ["estimate", "se", "stars"] + extra], on=KEYS, how="left",
         suffixes=("_replicated", "_published"), validate="one_to_one",
     )
     missing = merged[merged["estimate_published"].isna()]
@@ -87,10 +148,14 @@ def side_by_side(paper: str, replicated: pd.DataFrame, digits: int = 3) -> pd.Da
     })
     out["gap"] = out["replicated"] - out["published"]
     out["gap_in_se"] = out["gap"] / out["published_se"]
+    out["published_decimals"] = merged["estimate_decimals"]
+    out["published_se_decimals"] = merged["se_decimals"]
+    if ORIGIN in merged:
+        out[ORIGIN] = merged[ORIGIN].fillna("")
     if out["replicated_se"].isna().all():
         out = out.drop(columns="replicated_se")
     if out["published_se"].isna().all():
-        out = out.drop(columns=["published_se", "gap_in_se"])
+        out = out.drop(columns=["published_se", "gap_in_se", "published_se_decimals"])
     if (out["panel"] == "").all():
         out = out.drop(columns="panel")
     return out.round(digits)

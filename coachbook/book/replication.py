@@ -8,10 +8,18 @@ turns the output of :func:`coachbook.book.compare.compare` (or of
 
 - human labels (``Published (SE) | Replicated (SE) | Gap in SEs | Verdict``),
   rows grouped under their table and panel, no index;
-- numbers at the precision the paper printed them (taken from the
-  transcription), integers as integers, p-values as ``< .001``, no ``-0.00``;
+- numbers at the precision the paper printed them (the decimals of the
+  transcription's text, ``0.120`` three, carried by ``published.side_by_side``
+  as ``published_decimals`` and ``published_se_decimals``), each replicated
+  number at the decimals of its published twin, integers as integers,
+  p-values as ``< .001``, no ``-0.00``;
 - a verdict in words *and* colour (:func:`verdict`), so it survives a
   black-and-white printout and a colour-blind reader;
+- where the transcription records it (column ``origin``), a marker on each
+  row saying whether the agreement was **built in** (the synthetic data were
+  calibrated to that published number, so agreeing tests only consistency) or
+  is **emergent** (not targeted, so agreeing tests the method), with a
+  one-line legend under the table;
 - in HTML, a layout that fits the text column: on a narrow screen (a phone)
   each number becomes a small stacked card, so nothing needs sideways
   scrolling; in print the whole table is kept; and a link that downloads the
@@ -40,6 +48,14 @@ AGREE_SE, CLOSE_SE = 0.25, 1.0
 #: Relative |gap| up to which a number without a published SE agrees / is close.
 AGREE_REL, CLOSE_REL = 0.20, 0.50
 _P_COLUMNS = ("p-value", "p", "p value")
+#: The groups rows are shown under, in order (``year`` comes from ``compare(by_year=True)``).
+_GROUPS = ("table", "panel", "year")
+#: What each origin means, for the legend under a table.
+ORIGIN_LEGEND = ("built in: the synthetic data were calibrated to this published number, so "
+                 "agreeing tests only their consistency, not the method; emergent: not targeted, "
+                 "so agreeing tests the method.")
+#: Columns of a comparison that steer the display and are left out of the CSV.
+_STEERING = ("published_decimals", "published_se_decimals")
 
 _CSS = """<style>
 .cb-replication{border-collapse:collapse;width:100%;max-width:100%;font-size:.9em;
@@ -53,6 +69,10 @@ _CSS = """<style>
 .cb-replication .cb-agrees{color:#1a7a3a}.cb-replication .cb-close{color:#8a5a00}
 .cb-replication .cb-differs{color:#b3261e}.cb-replication .cb-none{color:#555}
 .cb-replication .cb-se{color:#555;white-space:nowrap}
+.cb-replication .cb-origin{display:inline-block;margin-left:.4em;padding:0 .3em;font-size:.8em;
+  font-weight:400;border:1px solid currentColor;border-radius:.3em;color:#333}
+.cb-replication .cb-origin.cb-built-in{border-style:dashed}
+.cb-legend{font-size:.85em;color:#444;margin:.2em 0}
 .cb-download{font-size:.85em}
 @media (max-width:600px){
   .cb-replication thead{display:none}
@@ -69,7 +89,11 @@ _CSS = """<style>
 
 
 def _decimals(value) -> int:
-    """Decimals of a transcribed number as it was printed (0.120 is stored as 0.12: 2)."""
+    """Decimals of a number from its float (a fallback: 0.120 is stored as 0.12, so 2).
+
+    Comparisons from ``published.side_by_side`` carry the printed decimals
+    instead (``published_decimals``); this is for frames built by hand.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return 0
     text = repr(float(value))
@@ -130,6 +154,14 @@ def _with_se(value: str, se: str) -> str:
     return f"{value} ({se})" if value and se else value
 
 
+def _printed(row: pd.Series, decimals_column: str, value_column: str) -> int:
+    """Printed decimals of one published cell: from the transcription, else from its float."""
+    printed = row.get(decimals_column)
+    if printed is not None and not pd.isna(printed):
+        return int(printed)
+    return _decimals(row.get(value_column))
+
+
 class ReplicationTable:
     """A published-vs-replicated table: ``.frame`` (the strings shown), ``.data`` (the
     numbers, for a CSV), and an HTML form that fits the page (see the module docstring)."""
@@ -139,10 +171,24 @@ class ReplicationTable:
         self.frame, self.data, self.title = frame, data, title
         self.csv_name, self.summary = csv_name, summary
 
+    @property
+    def has_origin(self) -> bool:
+        """Whether any row says if its agreement was built in or emergent."""
+        return "Origin" in self.frame and bool((self.frame["Origin"] != "").any())
+
     # -- plain text ---------------------------------------------------------------------
     def counts(self) -> pd.Series:
         """How many numbers get each verdict, in the order of :data:`VERDICTS`."""
         return self.frame["Verdict"].value_counts().reindex(list(VERDICTS), fill_value=0)
+
+    def counts_by_origin(self) -> pd.DataFrame:
+        """Verdict counts per origin (``built in``, ``emergent``, ``unknown``): rows origins,
+        columns verdicts. Without an ``origin`` column every row is ``unknown``."""
+        origin = (self.frame["Origin"].replace("", "unknown") if "Origin" in self.frame
+                  else pd.Series("unknown", index=self.frame.index))
+        table = pd.crosstab(origin, self.frame["Verdict"])
+        return table.reindex(columns=list(VERDICTS), fill_value=0).rename_axis(index="origin",
+                                                                                  columns=None)
 
     def __repr__(self) -> str:
         lines = [self.title] if self.title else []
@@ -152,6 +198,8 @@ class ReplicationTable:
         if self.summary:
             lines.append(f"The {len(shown)} numbers that differ most (full table: {len(self.frame)} rows):")
         lines.append(shown.to_string(index=False))
+        if self.has_origin:
+            lines.append("Origin: " + ORIGIN_LEGEND)
         return "\n".join(lines)
 
     def _worst(self, n: int = 8) -> pd.DataFrame:
@@ -161,11 +209,12 @@ class ReplicationTable:
 
     # -- HTML -----------------------------------------------------------------------------
     def _rows_html(self, frame: pd.DataFrame) -> str:
-        columns = [c for c in frame.columns if c not in ("Table", "Panel")]
+        groups = [g.title() for g in _GROUPS]
+        columns = [c for c in frame.columns if c not in groups and c != "Origin"]
         head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in columns)
         body, group = [], None
         for _, row in frame.iterrows():
-            this = " · ".join(str(row[c]) for c in ("Table", "Panel") if c in frame and row[c])
+            this = " · ".join(str(row[c]) for c in groups if c in frame and row[c])
             if this and this != group:
                 body.append(f'<tr class="cb-group"><th colspan="{len(columns)}" scope="rowgroup">'
                             f"{html.escape(this)}</th></tr>")
@@ -174,7 +223,11 @@ class ReplicationTable:
             for c in columns:
                 text = html.escape(str(row[c]))
                 if c == "Verdict":
-                    cells.append(f'<td data-label="{c}" class="cb-verdict {VERDICTS[row[c]]}">{text}</td>')
+                    origin = str(row.get("Origin", "") or "")
+                    mark = (f' <span class="cb-origin cb-{origin.replace(" ", "-")}">{html.escape(origin)}'
+                            "</span>" if origin else "")
+                    cells.append(f'<td data-label="{c}" class="cb-verdict {VERDICTS[row[c]]}">{text}'
+                                 f"{mark}</td>")
                 else:
                     cells.append(f'<td data-label="{html.escape(c)}">{text}</td>')
             body.append("<tr>" + "".join(cells) + "</tr>")
@@ -183,8 +236,13 @@ class ReplicationTable:
                 f"<tbody>{''.join(body)}</tbody></table>")
 
     def csv(self) -> str:
-        """The full table, numbers unrounded by display, as CSV text."""
-        return self.data.to_csv(index=False, lineterminator="\n")
+        """The full table as CSV text: the numbers unrounded by the display, but to six
+        significant digits (the book's precision policy), without the display's steering
+        columns."""
+        from coachbook.book.precision import round_frame
+
+        data = self.data.drop(columns=[c for c in _STEERING if c in self.data])
+        return round_frame(data).to_csv(index=False, lineterminator="\n")
 
     def _download(self) -> str:
         href = "data:text/csv;charset=utf-8," + urllib.parse.quote(self.csv())
@@ -203,6 +261,8 @@ class ReplicationTable:
                          f"{self._rows_html(self.frame)}</details>")
         else:
             parts.append(self._rows_html(self.frame))
+        if self.has_origin:
+            parts.append(f'<p class="cb-legend">Origin: {html.escape(ORIGIN_LEGEND)}</p>')
         parts.append(self._download())
         return "".join(parts)
 
@@ -219,7 +279,10 @@ def replication_table(comparison: pd.DataFrame, labels: Mapping[str, str] | None
         The output of :func:`coachbook.book.compare.compare` or
         ``published.side_by_side``: ``row``, ``column``, ``published``,
         ``replicated`` and ``gap``, and where they exist ``table``, ``panel``,
-        ``published_se``, ``stars``, ``replicated_se``, ``gap_in_se``.
+        ``published_se``, ``stars``, ``replicated_se``, ``gap_in_se``,
+        ``published_decimals`` and ``published_se_decimals`` (the printed
+        precision; else it is guessed from the float) and ``origin``
+        (``built in``, ``emergent`` or blank).
     labels : mapping, optional
         Human labels for the row and column names of the paper
         (``{"ccasp": "Common Core practices"}``); unnamed ones are shown as
@@ -258,7 +321,7 @@ def replication_table(comparison: pd.DataFrame, labels: Mapping[str, str] | None
     labels = dict(labels or {})
     data = comparison.reset_index(drop=True)
     shown = pd.DataFrame(index=data.index)
-    for key in ("table", "panel"):
+    for key in _GROUPS:
         if key in data:
             shown[key.title()] = data[key].fillna("").map(lambda v: labels.get(v, v))
     row = data["row"].map(lambda v: labels.get(v, v))
@@ -269,13 +332,22 @@ def replication_table(comparison: pd.DataFrame, labels: Mapping[str, str] | None
     has_se = "published_se" in data
     for i, r in data.iterrows():
         stars = str(r.get("stars", "") or "")
+        if pd.isna(r.get("stars")):
+            stars = ""
         if _is_p(r["column"]):
             pub, rep, pub_se, rep_se = format_p(r["published"]), format_p(r["replicated"]), "", ""
         else:
-            d = max(_decimals(r["published"]), _decimals(r.get("published_se")) if has_se else 0)
+            if "published_decimals" in data:    # the printed precision, cell by cell
+                d = _printed(r, "published_decimals", "published")
+                d_se = _printed(r, "published_se_decimals", "published_se") if has_se else d
+                if has_se and pd.isna(r.get("published_se")):
+                    d_se = d
+            else:                                 # a frame built by hand: one guess for both
+                d = d_se = max(_decimals(r["published"]),
+                               _decimals(r.get("published_se")) if has_se else 0)
             pub, rep = format_number(r["published"], d), format_number(r["replicated"], d)
-            pub_se = format_number(r.get("published_se"), d) if has_se else ""
-            rep_se = format_number(r.get("replicated_se"), d) if "replicated_se" in data else ""
+            pub_se = format_number(r.get("published_se"), d_se) if has_se else ""
+            rep_se = format_number(r.get("replicated_se"), d_se) if "replicated_se" in data else ""
         published_cells.append(_with_se(pub + stars, pub_se))
         replicated_cells.append(_with_se(rep, rep_se))
     shown["Published (SE)" if has_se else "Published"] = published_cells
@@ -286,6 +358,12 @@ def replication_table(comparison: pd.DataFrame, labels: Mapping[str, str] | None
         shown["Gap in SEs"] = [format_number(v, 2) for v in data["gap_in_se"]]
     shown["Verdict"] = [verdict(r["gap"], r["published"], r.get("published_se") if has_se else None)
                         for _, r in data.iterrows()]
+    if "origin" in data:
+        origin = data["origin"].fillna("").astype(str).str.strip()
+        odd = sorted(set(origin) - {"built in", "emergent", ""})
+        if odd:
+            raise ValueError(f"origin must be 'built in', 'emergent' or blank, found {odd}.")
+        shown["Origin"] = origin
     if summary is None:
         summary = len(data) > 30
     return ReplicationTable(shown, data, title, csv_name, bool(summary))
