@@ -123,6 +123,8 @@ def _glue_records(notebook: dict) -> dict[str, str]:
             scrap = output.get("metadata", {}).get("scrapbook")
             if scrap:
                 data = output.get("data", {})
+                if any(key.endswith("text/html") for key in data):
+                    continue    # a glued table (ReplicationTable.glue), not a number
                 text = data.get("application/papermill.record/text/plain", data.get("text/plain", ""))
                 records[scrap["name"]] = "".join(text) if isinstance(text, list) else text
     return records

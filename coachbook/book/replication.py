@@ -235,6 +235,15 @@ class ReplicationTable:
         return (f'<table class="cb-replication">{caption}<thead><tr>{head}</tr></thead>'
                 f"<tbody>{''.join(body)}</tbody></table>")
 
+    def glue(self, name: str) -> None:
+        """Store the table for a ``{numbered-table}`` in the prose (it shows there, numbered and
+        captioned, and nothing shows in the cell); see :mod:`coachbook.book.sphinx_tables`."""
+        from myst_nb import glue as myst_glue
+
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"a glued table needs a non-empty name, got {name!r}.")
+        myst_glue(name, self, display=False)
+
     def csv(self) -> str:
         """The full table as CSV text: the numbers unrounded by the display, but to six
         significant digits (the book's precision policy), without the display's steering

@@ -112,6 +112,7 @@ def _write_static(app, exception):
 
 
 def setup(app):
+    app.setup_extension("coachbook.book.sphinx_tables")   # {numbered-table}: glued tables, numbered
     for name in (_VEGA_BUNDLE,) + _JS_FILES:
         app.add_js_file(name)
     for name in _CSS_FILES:
