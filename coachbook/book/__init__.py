@@ -14,7 +14,8 @@ notebook outputs do not depend on the CPU, the BLAS kernel or the thread count
 
 Published numbers reach the page through :mod:`coachbook.book.compare`:
 :func:`published_number` quotes one, :func:`compare` sets replicated numbers
-beside their published twins.
+beside their published twins, and :func:`replication_table` shows that
+comparison to the reader (``.glue(name)`` for a numbered ``{numbered-table}``).
 
 The other modules of the layer: :mod:`.data` (bundled files by name),
 :mod:`.published` (the transcribed numbers), :mod:`.charts` (offline Altair
@@ -28,6 +29,7 @@ generators.
 from coachbook.book.compare import GAP_COLUMNS, compare, published_number
 from coachbook.book.precision import (SIGNIFICANT_DIGITS, glue, round_frame, round_sig,
                                       round_table)
+from coachbook.book.replication import replication_table
 
 __all__ = ["SIGNIFICANT_DIGITS", "glue", "round_sig", "round_frame", "round_table",
-           "GAP_COLUMNS", "compare", "published_number"]
+           "GAP_COLUMNS", "compare", "published_number", "replication_table"]

@@ -82,7 +82,7 @@ def _as_frame(rows, keys) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=fields)
 
 
-def compare(paper: str, rows, digits: int = 3, columns: Sequence[str] | None = None,
+def compare(paper: str, rows, digits: int = 6, columns: Sequence[str] | None = None,
             table: str = "Text", panel: str = "", by_year: bool = False,
             keys: Sequence[str] | None = None) -> pd.DataFrame:
     """Replicated numbers next to their published twins, with the gap.
@@ -100,7 +100,9 @@ def compare(paper: str, rows, digits: int = 3, columns: Sequence[str] | None = N
         "row", "column")``), each row may instead be a tuple of those keys
         followed by the estimate.
     digits
-        Decimals of the returned numbers.
+        Decimals of the returned numbers (6: the reader's table,
+        :func:`coachbook.book.replication.replication_table`, rounds each
+        number once more, to the precision the paper printed).
     columns
         The output columns to keep, in order (for example
         :data:`GAP_COLUMNS`); ``None`` keeps every column

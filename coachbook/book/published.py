@@ -107,7 +107,7 @@ def estimate(paper: str, table: str, row: str, column: str, panel: str = "") -> 
     return float(lookup(paper, table, row, column, panel)["estimate"])
 
 
-def side_by_side(paper: str, replicated: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+def side_by_side(paper: str, replicated: pd.DataFrame, digits: int = 6) -> pd.DataFrame:
     """Published next to replicated numbers, with the gap.
 
     ``replicated`` holds the key columns (``table, panel, row, column``) and
