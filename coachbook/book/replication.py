@@ -50,6 +50,8 @@ AGREE_REL, CLOSE_REL = 0.20, 0.50
 _P_COLUMNS = ("p-value", "p", "p value")
 #: The groups rows are shown under, in order (``year`` comes from ``compare(by_year=True)``).
 _GROUPS = ("table", "panel", "year")
+#: Group names shown in words (``Text`` is the key of numbers quoted in a paper's prose).
+_GROUP_LABELS = {"Text": "In the text of the paper"}
 #: What each origin means, for the legend under a table.
 ORIGIN_LEGEND = ("built in: the synthetic data were calibrated to this published number, so "
                  "agreeing tests only their consistency, not the method; emergent: not targeted, "
@@ -332,7 +334,7 @@ def replication_table(comparison: pd.DataFrame, labels: Mapping[str, str] | None
     shown = pd.DataFrame(index=data.index)
     for key in _GROUPS:
         if key in data:
-            shown[key.title()] = data[key].fillna("").map(lambda v: labels.get(v, v))
+            shown[key.title()] = data[key].fillna("").map(lambda v: labels.get(v, _GROUP_LABELS.get(v, v)))
     row = data["row"].map(lambda v: labels.get(v, v))
     column = data["column"].map(lambda v: labels.get(v, v))
     single_column = data["column"].nunique() == 1
