@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from coachbook.book.compare import published_number
+from coachbook.book.own_data import read_table
 from coachbook.estimators.growth import fixed_trajectory
 from coachbook.estimators.likelihood_ratio import deviance_test
 from coachbook.estimators.mixed import fit_mixed
@@ -29,9 +30,14 @@ PAPER = "russell_2020"
 MEETING_WINDOWS = {"March: cycle 2 to 3": (2, 3), "August: cycle 3 to 5": (3, 5),
                    "August: cycle 3 to 6": (3, 6)}
 
-__all__ = ["GOAL_LEVELS", "MEETING_WINDOWS", "PAPER", "PRECONFERENCE_ITEMS", "at_means", "gain",
-           "growth_fit", "meeting_changes", "number", "piecewise_test", "planning_next_steps",
-           "preconference_composite", "score_planning_conversation", "teaching_fit"]
+__all__ = ["CONVERSATION_COLUMNS", "GOAL_LEVELS", "GROWTH_COLUMNS", "MEETING_WINDOWS", "PAPER",
+           "PRECONFERENCE_ITEMS", "at_means", "gain", "growth_fit", "meeting_changes", "number",
+           "piecewise_test", "planning_next_steps", "preconference_composite", "score_conversations",
+           "score_planning_conversation", "teaching_fit"]
+
+#: A reader's own file for :func:`growth_fit`: one row per scored conversation, the pair
+#: (``teacher_id``), the time in years since the first cycle (``time``), and the outcome column.
+GROWTH_COLUMNS = ("teacher_id", "time")
 
 
 def number(row: str, column: str, panel: str = "", table: str = "Text") -> float:
@@ -43,14 +49,15 @@ def number(row: str, column: str, panel: str = "", table: str = "Text") -> float
     return published_number(PAPER, row, column, table, panel)
 
 
-def growth_fit(preconferences: pd.DataFrame, column: str, **options):
+def growth_fit(preconferences, column: str, **options):
     """Linear growth in one preconference measure: random intercept and slope per pair, REML.
 
-    ``preconferences`` has one row per conference with ``teacher_id`` (the
-    pair) and ``time`` (years since data cycle 1); ``options`` go to
+    ``preconferences`` (a DataFrame, or the path of a CSV file) has one row per
+    conference with ``teacher_id`` (the pair), ``time`` (years since data
+    cycle 1) and ``column`` (:data:`GROWTH_COLUMNS`); ``options`` go to
     :func:`coachbook.estimators.mixed.fit_mixed`.
     """
-    frame_with(preconferences, ["teacher_id", "time", column], "preconferences")
+    preconferences = read_table(preconferences, [*GROWTH_COLUMNS, column], "preconferences")
     return fit_mixed(f"{column} ~ time", preconferences, "teacher_id", re_formula="~ time", **options)
 
 
@@ -291,3 +298,52 @@ def planning_next_steps(**description) -> pd.DataFrame:
                      "gain": float(scored["composite"]) - float(current["composite"])})
     out = pd.DataFrame(rows, columns=["change", "item", "composite", "gain"])
     return out.sort_values("gain", ascending=False, kind="stable").reset_index(drop=True)
+
+
+#: A reader's own file for :func:`score_conversations`: one row per planning conversation
+#: (an optional ``conversation`` column names each one).
+CONVERSATION_COLUMNS = ("grade_appropriate", "paths_discussed", "paths_in_depth", "questions_named",
+                        "questions_in_depth", "goal")
+_YES = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
+
+
+def _answer(value, field: str, row: str):
+    text = str(value).strip().lower()
+    if field in ("grade_appropriate", "questions_in_depth"):
+        if text not in _YES:
+            raise ValueError(f"conversation {row}: {field} must be yes or no, got {value!r}.")
+        return _YES[text]
+    if field == "goal":
+        return text
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"conversation {row}: {field} must be a whole number, got {value!r}.") from None
+    if not number.is_integer():
+        raise ValueError(f"conversation {row}: {field} must be a whole number, got {value!r}.")
+    return int(number)
+
+
+def score_conversations(source) -> pd.DataFrame:
+    """The self-check of :func:`score_planning_conversation` for a file of conversations.
+
+    ``source`` is a CSV path or a DataFrame with the columns of
+    :data:`CONVERSATION_COLUMNS` (yes/no answers as ``yes``/``no``, ``true``/
+    ``false`` or 1/0; ``goal`` one of :data:`GOAL_LEVELS`) and, optionally,
+    ``conversation``. Returns one row per conversation (indexed by
+    ``conversation``, or 1, 2, ...) with the four item scores and the composite;
+    a bad answer is a ``ValueError`` naming the conversation.
+    """
+    frame = read_table(source, CONVERSATION_COLUMNS, "the planning conversations")
+    names = (frame["conversation"].astype(str) if "conversation" in frame.columns
+             else pd.Series(range(1, len(frame) + 1), index=frame.index).astype(str))
+    rows = {}
+    for name, (_, row) in zip(names, frame.iterrows(), strict=True):
+        answers = {field: _answer(row[field], field, name) for field in CONVERSATION_COLUMNS}
+        try:
+            rows[name] = score_planning_conversation(**answers)
+        except ValueError as error:
+            raise ValueError(f"conversation {name}: {error}") from None
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "conversation"
+    return out.astype({item: int for item in PRECONFERENCE_ITEMS} | {"composite": float})

@@ -23,9 +23,9 @@ from coachbook.studies.kraft_hill.measures import (ambitious_scale, figure1_shar
                                                    mqi_reliabilities, prior_coverage, segment_lpm,
                                                    segment_midhigh, standardize_by_control,
                                                    teacher_mqi_scores)
-from coachbook.studies.kraft_hill.steps import (lpm_rows, number, pool_equation3,
-                                                preferred_estimate, survey_frame, teacher_outcome,
-                                                with_student_controls)
+from coachbook.studies.kraft_hill.steps import (ITT_COLUMNS, lpm_rows, number, pool_equation3,
+                                                preferred_estimate, survey_frame, teacher_itt,
+                                                teacher_outcome, with_student_controls)
 from coachbook.studies.kraft_hill.tables import (all_estimates, table5_estimates, table6_estimates,
                                                  table7_estimates)
 from coachbook.studies.kraft_hill.variables import (A3_CHARACTERISTICS, A3_ROWS, CONSTANT,
@@ -35,11 +35,11 @@ from coachbook.studies.kraft_hill.variables import (A3_CHARACTERISTICS, A3_ROWS,
                                                     SURVEY_ITEMS, TABLE_A1_FLAGS, TEACHER_CONTROLS,
                                                     TESTS, TREAT, UNCOND, UPPER)
 
-__all__ = ["A3_CHARACTERISTICS", "A3_ROWS", "CONSTANT", "CONTROLS", "IMPUTATIONS", "IMPUTATION_SEED",
+__all__ = ["A3_CHARACTERISTICS", "A3_ROWS", "CONSTANT", "CONTROLS", "IMPUTATIONS", "IMPUTATION_SEED", "ITT_COLUMNS",
            "LOWER", "MQI_DOMAINS", "MQI_ITEMS", "N_STUDENTS", "N_TEACHERS", "PAPER", "PRIOR_SCORES",
            "RACES", "REFLECTIONS", "SURVEY_ITEMS", "TABLE_A1_FLAGS", "TEACHER_CONTROLS", "TESTS",
            "TREAT", "UNCOND", "UPPER", "all_estimates", "ambitious_scale", "figure1_shares",
            "impute_priors", "lpm_rows", "mqi_reliabilities", "number", "pool_equation3",
            "preferred_estimate", "prior_coverage", "segment_lpm", "segment_midhigh",
            "standardize_by_control", "survey_frame", "table5_estimates", "table6_estimates",
-           "table7_estimates", "teacher_mqi_scores", "teacher_outcome", "with_student_controls"]
+           "table7_estimates", "teacher_itt", "teacher_mqi_scores", "teacher_outcome", "with_student_controls"]

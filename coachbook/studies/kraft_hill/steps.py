@@ -20,15 +20,21 @@ import pandas as pd
 
 from coachbook.book import published
 from coachbook.book.compare import published_number
+from coachbook.book.own_data import read_table
 from coachbook.estimators import attrition
 from coachbook.estimators.imputation import pool_rubin
 from coachbook.estimators.random_intercept import fit_random_intercept
+from coachbook.estimators.rct import itt
 from coachbook.studies._checks import frame_with
 from coachbook.studies.kraft_hill.measures import ambitious_scale, standardize_by_control
 from coachbook.studies.kraft_hill.variables import CONSTANT, PAPER, TREAT
 
-__all__ = ["lpm_rows", "number", "pool_equation3", "preferred_estimate", "survey_frame",
-           "teacher_outcome", "with_student_controls"]
+__all__ = ["ITT_COLUMNS", "lpm_rows", "number", "pool_equation3", "preferred_estimate", "survey_frame",
+           "teacher_itt", "teacher_outcome", "with_student_controls"]
+
+#: A reader's own file for :func:`teacher_itt`: one row per randomized teacher, with these columns,
+#: the outcome column and any controls.
+ITT_COLUMNS = ("teacher_id", "block", "treatment")
 
 
 def number(row: str, column: str, table: str = "Text", panel: str = "") -> float:
@@ -134,3 +140,23 @@ def pool_equation3(imputed: Sequence[pd.DataFrame], design: pd.DataFrame, outcom
         u.append(fit.cov[treat, treat])
     return pool_rubin(np.array(q), np.array(u), df_complete=df_complete).iloc[0]
 
+
+
+def teacher_itt(source, outcome: str, controls: Sequence[str] = (), standardize: bool = True):
+    """Equation 1 (Tables 5 and 6) on a reader's own teacher file: the ITT effect on ``outcome``.
+
+    ``source`` is a CSV path or a DataFrame with one row per randomized
+    teacher: :data:`ITT_COLUMNS` (``treatment`` 1 if offered coaching, 0 if
+    not; ``block`` the randomization block), ``outcome`` (missing for teachers
+    without it) and the ``controls``. With ``standardize`` the outcome is put in
+    control-group SD first, as the paper does. Returns the
+    :class:`coachbook.estimators.rct.ITTResult` of OLS with block fixed effects
+    and HC1 errors (:func:`coachbook.estimators.rct.itt`).
+    """
+    frame = read_table(source, [*ITT_COLUMNS, outcome, *controls], "the teacher file")
+    if frame["teacher_id"].duplicated().any():
+        raise ValueError("the teacher file has several rows for one teacher; give each teacher one row.")
+    if standardize:
+        frame[outcome] = standardize_by_control(pd.to_numeric(frame[outcome], errors="raise"),
+                                                frame["treatment"])
+    return itt(frame, outcome, controls=list(controls))
