@@ -52,15 +52,21 @@ def test_built_pages_load_no_chart_script_from_a_cdn(built_book):
         text = page.read_text(encoding="utf-8")
         assert not re.search(r"src=[\"']https?://[^\"']*(vega|altair)", text), f"{page.name} loads vega from a CDN"
         for figure in re.findall(r'<figure class="coachbook-chart".*?</figure>', text, flags=re.S):
-            assert "<svg" in figure, f"{page.name}: a chart figure without its static SVG"
+            # The static drawing lives in _images/ (coachbook.book.sphinx_ext), not in the page.
+            source = re.search(r'class="coachbook-chart-static" data-src="([^"]+\.svg)"', figure)
+            assert source, f"{page.name}: a chart figure without its static SVG"
+            assert (page.parent / source.group(1)).is_file(), f"{page.name}: {source.group(1)} is missing"
 
 
 def test_interactive_chart_scripts_are_served_with_the_book(built_book):
     static = built_book / "_static"
     assert (static / "coachbook-vega-bundle.js").stat().st_size > 100_000
     assert (static / "coachbook-charts.js").is_file()
-    landing = (built_book / "intro.html").read_text(encoding="utf-8")
-    assert "coachbook-vega-bundle.js" in landing
+    # Loaded where there is a chart, and only there.
+    for page in built_book.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        has_chart = '<figure class="coachbook-chart"' in text
+        assert ("coachbook-vega-bundle.js" in text) == has_chart, f"{page.name}: chart bundle {has_chart=}"
 
 
 def test_launch_buttons_come_from_the_repository_setting(built_book, root):

@@ -16,12 +16,22 @@ every machine, whatever the CPU did in the 16th digit.
 
 Every chart must have a title (read aloud by screen readers, and the chart's
 text alternative together with its caption), and every axis a title.
+
+Charts fit the page they are on. The interactive chart of a single view (one
+mark, or layers of marks) takes the width of the text column (Vega-Lite's
+``width="container"``); the static SVG and PNG keep the width the chart was
+made with, and the book's CSS scales a static or multi-panel chart down to the
+column, never beyond it. Legends go below the chart by default, where a narrow
+screen cannot cut them off. Tooltip fields without a title get a readable one
+(``teacher_id`` is shown as "teacher id"). The stored data keep only the
+columns the chart uses, and SVG geometry is written with at most two decimals.
 """
 from __future__ import annotations
 
 import base64
 import html
 import json
+import re
 
 import altair as alt
 import pandas as pd
@@ -29,7 +39,7 @@ import vl_convert as vlc
 
 from coachbook.book.precision import round_frame, round_sig
 
-__all__ = ["OKABE_ITO", "ARM_COLORS", "show", "ChartOutput", "vega_bundle"]
+__all__ = ["OKABE_ITO", "ARM_COLORS", "FIXED_WIDTH", "show", "ChartOutput", "round_svg", "vega_bundle"]
 
 # Okabe & Ito (2008): eight colours distinguishable under the common forms of
 # colour-vision deficiency.
@@ -44,7 +54,9 @@ def _coachbook_theme() -> alt.theme.ThemeConfig:
             "range": {"category": OKABE_ITO},
             "view": {"continuousWidth": 480, "continuousHeight": 300, "stroke": None},
             "axis": {"labelFontSize": 12, "titleFontSize": 13, "grid": True, "gridOpacity": 0.4},
-            "legend": {"labelFontSize": 12, "titleFontSize": 13},
+            # Below the chart and one entry a line: a legend on the right is cut on a phone.
+            "legend": {"labelFontSize": 12, "titleFontSize": 13, "orient": "bottom",
+                       "direction": "vertical", "labelLimit": 320},
             "title": {"fontSize": 15, "anchor": "start", "subtitleFontSize": 12},
             "font": "Helvetica, Arial, sans-serif",
         }
@@ -70,6 +82,88 @@ def _round_spec(node):
     if isinstance(node, list):
         return [_round_spec(value) for value in node]
     return node
+
+
+#: ``usermeta`` of a chart whose geometry is drawn in pixels (a diagram): it keeps its width.
+FIXED_WIDTH = {"coachbook": {"width": "fixed"}}
+_MULTI_VIEW = ("facet", "repeat", "concat", "hconcat", "vconcat")
+_DECIMALS = re.compile(r"-?\d+\.\d{3,}")
+_ATTRIBUTE = re.compile(r'(\s)([\w:-]+)="([^"]*)"')
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _two_decimals(match: re.Match) -> str:
+    text = f"{round(float(match.group(0)), 2):.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def round_svg(svg: str) -> str:
+    """``svg`` with every number in its geometry attributes written with at most two decimals.
+
+    Text (axis labels, titles) and the ``aria-*`` descriptions read aloud are left as they are.
+    """
+    if not isinstance(svg, str) or not svg.lstrip().startswith("<svg"):
+        raise ValueError("round_svg takes the text of an SVG drawing.")
+
+    def attribute(match: re.Match) -> str:
+        if match.group(2).startswith("aria-"):
+            return match.group(0)
+        return f'{match.group(1)}{match.group(2)}="{_DECIMALS.sub(_two_decimals, match.group(3))}"'
+
+    return _TAG.sub(lambda tag: _ATTRIBUTE.sub(attribute, tag.group(0)), svg)
+
+
+def _fits_container(spec: dict) -> bool:
+    """A single view (one mark or layers) with no facet channel can take the column's width."""
+    if spec.get("usermeta", {}).get("coachbook", {}).get("width") == "fixed":
+        return False
+    if any(key in spec for key in _MULTI_VIEW) or not ("mark" in spec or "layer" in spec):
+        return False
+    encodings = [spec.get("encoding", {})] + [layer.get("encoding", {}) for layer in spec.get("layer", [])]
+    return not any(channel in encoding for encoding in encodings for channel in ("facet", "row", "column"))
+
+
+def _live_spec(spec: dict) -> dict:
+    """The spec the browser draws: as wide as the text column when the chart allows it."""
+    if not _fits_container(spec):
+        return spec
+    live = dict(spec, width="container")
+    live["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return live
+
+
+def _human_tooltips(node):
+    """Tooltip fields without a title get the field name in words (``teacher_id`` -> "teacher id")."""
+    if isinstance(node, list):
+        return [_human_tooltips(value) for value in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "tooltip":
+            entries = value if isinstance(value, list) else [value]
+            named = [dict(entry, title=str(entry["field"]).replace("_", " "))
+                     if isinstance(entry, dict) and "field" in entry and "title" not in entry else entry
+                     for entry in entries]
+            out[key] = named if isinstance(value, list) else named[0]
+        else:
+            out[key] = _human_tooltips(value)
+    return out
+
+
+def _used_columns_only(spec: dict) -> dict:
+    """Drop dataset columns the spec never names (Altair embeds every column of the frame)."""
+    datasets = spec.get("datasets")
+    if not datasets:
+        return spec
+    text = json.dumps({key: value for key, value in spec.items() if key != "datasets"})
+    kept = {}
+    for name, rows in datasets.items():
+        columns = {column for row in rows if isinstance(row, dict) for column in row}
+        used = {column for column in columns if column in text}
+        kept[name] = [{k: v for k, v in row.items() if k in used} if isinstance(row, dict) else row
+                      for row in rows]
+    return dict(spec, datasets=kept)
 
 
 def _title_text(spec: dict) -> str:
@@ -98,12 +192,14 @@ class ChartOutput:
                 "add .properties(title='...') before calling show()."
             )
         spec.setdefault("description", self.title)
+        spec = _human_tooltips(_used_columns_only(spec))
         self.spec = spec
-        self.svg = vlc.vegalite_to_svg(spec)
+        self.live_spec = _live_spec(spec)
+        self.svg = round_svg(vlc.vegalite_to_svg(spec))
         self.png = vlc.vegalite_to_png(spec, scale=scale)
 
     def _html(self) -> str:
-        spec_json = json.dumps(self.spec, sort_keys=True).replace("</", "<\\/")
+        spec_json = json.dumps(self.live_spec, sort_keys=True).replace("</", "<\\/")
         label = html.escape(self.title, quote=True)
         return (
             f'<figure class="coachbook-chart" role="group" aria-label="{label}">'

@@ -141,5 +141,6 @@ def theory_of_action_chart(nodes: pd.DataFrame, edges: pd.DataFrame, title: str,
     labels = alt.Chart(links).mark_text(align="left", baseline="middle", fontSize=11, lineBreak="\n",
                                         color="#333333").encode(
         x=x("lx"), y=y("ly"), text="label_text:N", tooltip=link_tooltip)
+    # Drawn in pixels: the diagram keeps its width (coachbook.book.charts scales it to the column).
     return alt.layer(shafts, heads, boxes, box_text, labels).properties(
-        title=title, width=width, height=height)
+        title=title, width=width, height=height, usermeta={"coachbook": {"width": "fixed"}})

@@ -2,7 +2,12 @@
 
 - Charts: it writes vega-embed (from vl-convert, see :func:`coachbook.book.charts.vega_bundle`)
   and the upgrade script into the HTML output's ``_static`` folder and adds both
-  to every page, so charts become interactive with no CDN and no network.
+  to the pages that have a chart (and to no other page), so charts become
+  interactive with no CDN and no network. Each chart's static SVG, which the
+  notebook output carries for Jupyter and which the interactive chart replaces,
+  moves out of the page into ``_images/`` and is referenced from a
+  ``<noscript>`` image (and shown by the upgrade script if the chart cannot be
+  drawn): the page holds the chart's spec once, not the drawing too.
 - Math: it copies MathJax 3 (the files of the pinned PyPI package
   ``sphinx-mathjax-offline``, MathJax 3.2.2) into ``_static/mathjax``, where
   ``mathjax_path`` in ``_config.yml`` points, so equations render offline.
@@ -20,7 +25,10 @@
 """
 from __future__ import annotations
 
+import hashlib
+import html
 import importlib.metadata
+import re
 import shutil
 from pathlib import Path
 
@@ -35,6 +43,10 @@ _STATIC = Path(__file__).resolve().parents[1] / "static"   # coachbook/static (p
 _VEGA_BUNDLE = "coachbook-vega-bundle.js"
 _JS_FILES = ("coachbook-charts.js", "coachbook-a11y.js")  # copied from ./static
 _CSS_FILES = ("coachbook.css",)
+_CHART_SCRIPTS = (_VEGA_BUNDLE, "coachbook-charts.js")   # only on pages with a chart
+_STATIC_CHART = re.compile(
+    r'(<figure class="coachbook-chart"[^>]*aria-label="([^"]*)"[^>]*>)'
+    r'<div class="coachbook-chart-static">(<svg\b.*?</svg>)</div>', re.S)
 
 # MathJax: the one combined component named by mathjax_path, plus the folders it
 # may load on demand (TeX extensions through \require or autoload, the CHTML
@@ -67,12 +79,40 @@ def _check_mathjax_path(app, config):
     config.html_context.setdefault("default_mode", "auto")
 
 
+def _static_charts_to_files(app, body: str, pathto) -> str:
+    """Each chart's inline static SVG written to ``_images/`` and referenced, not inlined."""
+    images = Path(app.outdir) / "_images"
+
+    def move(match: re.Match) -> str:
+        svg = match.group(3)
+        name = f"coachbook-chart-{hashlib.sha256(svg.encode('utf-8')).hexdigest()[:16]}.svg"
+        images.mkdir(parents=True, exist_ok=True)
+        target = images / name
+        if not target.is_file():
+            target.write_text(svg, encoding="utf-8")
+        src = html.escape(pathto(f"_images/{name}", 1), quote=True)
+        return (f'{match.group(1)}<div class="coachbook-chart-static" data-src="{src}">'
+                f'<noscript><img src="{src}" alt="{match.group(2)}"></noscript></div>')
+
+    return _STATIC_CHART.sub(move, body)
+
+
+def _is_chart_script(script) -> bool:
+    return str(getattr(script, "filename", script) or "").rsplit("/", 1)[-1] in _CHART_SCRIPTS
+
+
 def _fix_page(app, pagename, templatename, context, doctree):
+    has_chart = False
     if "body" in context:
         context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+        has_chart = 'class="coachbook-chart"' in context["body"]
+        if has_chart and app.builder.format == "html" and "pathto" in context:
+            context["body"] = _static_charts_to_files(app, context["body"], context["pathto"])
     scripts = context.get("script_files")
     if not scripts:
         return
+    if not has_chart:
+        scripts[:] = [script for script in scripts if not _is_chart_script(script)]
     seen, unique = set(), []
     for script in scripts:
         key = (

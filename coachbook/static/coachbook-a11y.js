@@ -28,20 +28,32 @@ document.addEventListener("DOMContentLoaded", function () {
 // A keyboard user must be able to scroll a wide output or code block (axe-core rule
 // scrollable-region-focusable, serious). The theme sets tabindex once, at page load;
 // charts and math drawn later can make a block scrollable after that, so every block
-// is checked again whenever it or its content changes size.
+// is checked again whenever it or its content changes size. A block that scrolls
+// sideways also gets the class cb-scroll: coachbook.css draws a shadow at the cut edge
+// and a "scroll" hint, so a sighted reader sees that there is more.
 document.addEventListener("DOMContentLoaded", function () {
   function update(block) {
-    var scrolls = block.scrollWidth > block.clientWidth + 1 || block.scrollHeight > block.clientHeight + 1;
+    var wide = block.scrollWidth > block.clientWidth + 1;
+    var scrolls = wide || block.scrollHeight > block.clientHeight + 1;
     if (scrolls && block.getAttribute("tabindex") !== "0") { block.setAttribute("tabindex", "0"); }
+    if (wide !== block.classList.contains("cb-scroll")) { block.classList.toggle("cb-scroll", wide); }
   }
-  var blocks = document.querySelectorAll(".cell_output .output, .cell_output pre, div.highlight pre");
+  var blocks = document.querySelectorAll(".cell_output .output, .cell_output pre, div.highlight pre, "
+    + "div.math, .pst-scrollable-table-container, .table-wrapper");
+  var blockOf = new Map();
   var observer = new ResizeObserver(function (entries) {
-    entries.forEach(function (entry) { update(entry.target.closest(".output, pre") || entry.target); });
+    entries.forEach(function (entry) { update(blockOf.get(entry.target) || entry.target); });
   });
   blocks.forEach(function (block) {
     update(block);
+    blockOf.set(block, block);
     observer.observe(block);
-    if (block.firstElementChild) { observer.observe(block.firstElementChild); }
+    if (block.firstElementChild) {
+      blockOf.set(block.firstElementChild, block);
+      observer.observe(block.firstElementChild);
+    }
   });
-  window.addEventListener("load", function () { blocks.forEach(update); });
+  function updateAll() { blocks.forEach(update); }
+  window.addEventListener("load", updateAll);
+  window.addEventListener("resize", updateAll);
 });
