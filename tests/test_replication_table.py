@@ -172,3 +172,25 @@ def test_the_csv_is_rounded_to_six_significant_digits():
     frame = comparison(replicated=[0.479912345678, -0.0004, 0.4])
     csv = pd.read_csv(io.StringIO(replication_table(frame).csv()))
     assert csv.loc[0, "replicated"] == 0.479912
+
+
+def test_misses_of_the_printed_digit_are_counted():
+    table = replication_table(comparison())       # 0.47 -> 0.48 misses, -0.05 -> 0.00 misses, 0.20 -> 0.40
+    assert list(table.off_the_printed_digit()) == [True, True, True]
+    same = replication_table(comparison(replicated=[0.4712, -0.0451, 0.2049]))
+    assert not same.off_the_printed_digit().any()
+
+
+def test_a_number_without_se_that_rounds_to_the_printed_one_agrees():
+    assert verdict(0.004, 0.0, None, decimals=2) == "agrees"       # 0.004 shows as the printed 0.00
+    assert verdict(0.006, 0.0, None, decimals=2) == "differs"
+    assert verdict(0.004, 0.01, None, decimals=2) == "agrees"      # 40% off, but prints as 0.01
+    assert verdict(0.006, 0.01, None, decimals=2) == "differs"     # prints as 0.02
+
+
+def test_p_values_are_judged_by_the_side_of_05_first():
+    assert verdict(-0.119, 0.12, None, p_value=True) == "differs"    # .120 against < .001
+    assert verdict(0.053, 0.04, None, p_value=True) == "differs"     # .040 against .093
+    assert verdict(-0.005, 0.01, None, p_value=True) == "agrees"
+    assert verdict(0.177, 0.62, None, p_value=True) == "close"       # same side, 29% apart
+    assert verdict(0.04, 0.62, None, p_value=True) == "agrees"

@@ -126,24 +126,38 @@ def format_p(value) -> str:
     return f"{value:.3f}".lstrip("0")
 
 
-def verdict(gap, published, published_se=None) -> str:
+def verdict(gap, published, published_se=None, decimals=None, p_value: bool = False) -> str:
     """The verdict on one replicated number.
 
     With a published standard error: *agrees* when the gap is at most
     :data:`AGREE_SE` (0.25) published SEs, *close* up to :data:`CLOSE_SE` (1),
     else *differs*. Without one (counts, shares, means printed without an
-    SE): the gap relative to the published number, *agrees* up to 20%,
-    *close* up to 50%; a published zero needs a zero gap at the shown
-    precision. These are the tolerances the book uses throughout.
+    SE): *agrees* when the replicated number rounds to the printed one
+    (``decimals``, the printed decimals: a gap of at most half a unit in the
+    last printed digit), else by the gap relative to the published number,
+    *agrees* up to 20%, *close* up to 50%; a published zero needs a zero gap
+    at the printed precision. A p-value (``p_value=True``) *differs* when the
+    two lie on opposite sides of .05, else *agrees* when they are within .05
+    of each other or 20%, and is *close* otherwise. These are the tolerances
+    the book uses throughout.
     """
     if gap is None or pd.isna(gap) or pd.isna(published):
         return "no published number"
+    if p_value:   # gap is replicated minus published, so its sign tells the replicated p
+        published, replicated = float(published), float(published) + float(gap)
+        if (published < 0.05) != (replicated < 0.05):
+            return "differs"
+        gap = abs(float(gap))
+        return "agrees" if gap <= 0.05 or gap <= AGREE_REL * published else "close"
     gap = abs(float(gap))
     if published_se is not None and not pd.isna(published_se) and published_se > 0:
         ratio = gap / float(published_se)
         return "agrees" if ratio <= AGREE_SE else "close" if ratio <= CLOSE_SE else "differs"
+    half_unit = 0.5 * 10.0 ** -int(decimals) if decimals is not None and not pd.isna(decimals) else 5e-4
+    if gap <= half_unit * (1 + 1e-9):
+        return "agrees"
     if float(published) == 0:
-        return "agrees" if gap < 5e-4 else "differs"
+        return "differs"
     ratio = gap / abs(float(published))
     return "agrees" if ratio <= AGREE_REL else "close" if ratio <= CLOSE_REL else "differs"
 
@@ -172,6 +186,13 @@ class ReplicationTable:
                  csv_name: str, summary: bool):
         self.frame, self.data, self.title = frame, data, title
         self.csv_name, self.summary = csv_name, summary
+        self.as_printed = pd.Series(True, index=frame.index, name="as printed")
+
+    def off_the_printed_digit(self) -> pd.Series:
+        """True where the replicated number, shown at the paper's precision, is not the number the
+        paper printed (``0.705`` against a printed ``0.71`` shows as ``0.70``): a miss in the
+        last printed digit, whatever the verdict says."""
+        return ~self.as_printed
 
     @property
     def has_origin(self) -> bool:
@@ -339,7 +360,7 @@ def replication_table(comparison: pd.DataFrame, labels: Mapping[str, str] | None
     column = data["column"].map(lambda v: labels.get(v, v))
     single_column = data["column"].nunique() == 1
     shown["Number"] = row if single_column else row + ", " + column
-    published_cells, replicated_cells = [], []
+    published_cells, replicated_cells, as_printed, printed_decimals = [], [], [], []
     has_se = "published_se" in data
     for i, r in data.iterrows():
         stars = str(r.get("stars", "") or "")
@@ -359,6 +380,8 @@ def replication_table(comparison: pd.DataFrame, labels: Mapping[str, str] | None
             pub, rep = format_number(r["published"], d), format_number(r["replicated"], d)
             pub_se = format_number(r.get("published_se"), d_se) if has_se else ""
             rep_se = format_number(r.get("replicated_se"), d_se) if "replicated_se" in data else ""
+        printed_decimals.append(None if _is_p(r["column"]) else d)
+        as_printed.append(pub == rep or not pub or not rep)
         published_cells.append(_with_se(pub + stars, pub_se))
         replicated_cells.append(_with_se(rep, rep_se))
     shown["Published (SE)" if has_se else "Published"] = published_cells
@@ -367,8 +390,9 @@ def replication_table(comparison: pd.DataFrame, labels: Mapping[str, str] | None
         shown["Replicated p"] = [format_p(v) for v in np.asarray(p_value, dtype=float)]
     if "gap_in_se" in data:
         shown["Gap in SEs"] = [format_number(v, 2) for v in data["gap_in_se"]]
-    shown["Verdict"] = [verdict(r["gap"], r["published"], r.get("published_se") if has_se else None)
-                        for _, r in data.iterrows()]
+    shown["Verdict"] = [verdict(r["gap"], r["published"], r.get("published_se") if has_se else None,
+                                decimals=d, p_value=_is_p(r["column"]))
+                        for (_, r), d in zip(data.iterrows(), printed_decimals)]
     if "origin" in data:
         origin = data["origin"].fillna("").astype(str).str.strip()
         odd = sorted(set(origin) - {"built in", "emergent", ""})
@@ -377,4 +401,6 @@ def replication_table(comparison: pd.DataFrame, labels: Mapping[str, str] | None
         shown["Origin"] = origin
     if summary is None:
         summary = len(data) > 30
-    return ReplicationTable(shown, data, title, csv_name, bool(summary))
+    table = ReplicationTable(shown, data, title, csv_name, bool(summary))
+    table.as_printed = pd.Series(as_printed, index=shown.index, name="as printed")
+    return table
