@@ -423,14 +423,14 @@ def test_treatment_interaction_random_intercept_and_pooling():
     u = rng.normal(scale=0.5, size=40)[students["tid"]]
     students["y"] = (0.2 * students["treatment"] + 0.1 * students["treatment"] * students["m"]
                      + u + rng.normal(size=len(students)))
-    res = treatment_interaction(students, "y", "m", group="tid")
-    ref = fit_mixed("y ~ treatment * m + C(block)", students, groups="tid",
+    res = treatment_interaction(students, "y", "m", cluster="tid")
+    ref = fit_mixed("y ~ treatment * m + C(block)", students, cluster="tid",
                     methods=[("powell", "lbfgs")])
     row = ref.fixed_effects.loc["treatment:m"]
     assert res["estimate"] == pytest.approx(row["estimate"], abs=1e-4)
     assert res["se"] == pytest.approx(row["se"], rel=1e-3)
     # identical "imputations": no between-imputation variance, same estimate and SE
-    pooled = treatment_interaction([students, students.copy()], "y", "m", group="tid", df_complete=34)
+    pooled = treatment_interaction([students, students.copy()], "y", "m", cluster="tid", df_complete=34)
     assert pooled["estimate"] == pytest.approx(res["estimate"])
     assert pooled["se"] == pytest.approx(res["se"])
 

@@ -273,7 +273,7 @@ CASES = [
     ("rm_anova occasions mixing numbers and text (TypeError)",
      lambda: repeated_measures.rm_anova(PANEL.assign(cycle=PANEL["cycle"].astype(object).where(PANEL["cycle"] != 0, "pre")), "teacher", "cycle", "score"),
      "the occasions in 'cycle' mix numbers and text"),
-    ("rm_anova outcome is the occasion (AttributeError)", lambda: repeated_measures.rm_anova(PANEL, "teacher", "cycle", "cycle"), "used both as the occasion (within) and as the outcome (dv)"),
+    ("rm_anova outcome is the occasion (AttributeError)", lambda: repeated_measures.rm_anova(PANEL, "teacher", "cycle", "cycle"), "used both as the occasion (time) and as the outcome"),
     ("rm_logistic 0/1 stored as text",
      lambda: repeated_measures.rm_logistic(PANEL.assign(flag=(PANEL["score"] > 0).astype(int).astype(str)), "teacher", "cycle", "flag"), "outcome column 'flag' of data must be numeric, but it holds numbers stored as text"),
     # ---- multilevel.pool_rubin ---------------------------------------------------------
@@ -329,7 +329,7 @@ CASES = [
     ("person_mean_center infinite value", lambda: growth.person_mean_center(GROWTH.assign(x=with_inf(GROWTH["x"])), "x", "g"), "column 'x' has 1 infinite"),
     ("person_mean_center missing unit id (NaN parts)",
      lambda: growth.person_mean_center(GROWTH.assign(g=np.r_[np.nan, GROWTH["g"][1:]]), "x", "g"), "column 'g' has 1 missing value"),
-    ("person_mean_center by is the column (zeros)", lambda: growth.person_mean_center(GROWTH, "x", "x"), "used both as the variable and as the unit (by)"),
+    ("person_mean_center cluster is the column (zeros)", lambda: growth.person_mean_center(GROWTH, "x", "x"), "used both as the variable and as the unit (cluster)"),
     ("check_growth_data infinite time", lambda: growth.check_growth_data(GROWTH.assign(t=with_inf(GROWTH["x"])), "g", "t"), "time column 't' has 1 infinite"),
     ("check_growth_data numeric text time", lambda: growth.check_growth_data(GROWTH.assign(t=GROWTH["x"].astype(str)), "g", "t"), "time column 't' of data holds numbers stored as text"),
     ("pooled_within_sd infinite value (group silently dropped)",

@@ -171,12 +171,12 @@ def test_random_intercept_fit_recovers_the_slope():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"groups": "teacher"}, "missing column"),
-    ({"groups": "g", "formula": "y ~ nope"}, "could not build"),
-    ({"groups": "g", "methods": []}, "methods is empty"),
-    ({"groups": "one"}, "fewer than 2 groups"),
-    ({"groups": "gap"}, "missing value"),
-    ({"groups": "g", "formula": "gap ~ 1"}, "drop rows with missing values"),
+    ({"cluster": "teacher"}, "missing column"),
+    ({"cluster": "g", "formula": "y ~ nope"}, "could not build"),
+    ({"cluster": "g", "methods": []}, "methods is empty"),
+    ({"cluster": "one"}, "fewer than 2 groups"),
+    ({"cluster": "gap"}, "missing value"),
+    ({"cluster": "g", "formula": "gap ~ 1"}, "drop rows with missing values"),
 ])
 def test_fit_mixed_bad_inputs(kwargs, message):
     df = pd.DataFrame({"y": np.arange(8.0), "g": [1, 1, 2, 2, 3, 3, 4, 4], "one": 1,
@@ -368,7 +368,7 @@ def test_a_fit_that_cannot_be_brought_to_a_maximum_raises(monkeypatch):
                + 0.3 * df["time"] + rng.normal(size=len(df)))
     original = coachbook.estimators.mixed.polish
     monkeypatch.setattr(coachbook.estimators.mixed, "polish", lambda *a, **k: original(*a, **{**k, "maxit": 1}))
-    with pytest.raises(ValueError, match=r"'y ~ time', groups='coach', re_formula='~ time'"
+    with pytest.raises(ValueError, match=r"'y ~ time', cluster='coach', re_formula='~ time'"
                                          r".*vc_formula=.*could not be brought to a maximum.*Try"):
         fit_mixed("y ~ time", df, "coach", re_formula="~ time", vc_formula={"pair": "0 + C(teacher)"},
                   methods=["lbfgs"])
@@ -660,5 +660,5 @@ def test_logit_random_intercept_is_polished_to_a_stationary_point():
 @pytest.mark.parametrize("value", [0, 1])
 def test_logit_random_intercept_without_outcome_variation_raises(value):
     df = _logit_data(1.0, seed=16, groups=20).assign(y=value)
-    with pytest.raises(ValueError, match=rf"'y ~ x' with groups='g'.*is {value} for every"):
+    with pytest.raises(ValueError, match=rf"'y ~ x' with cluster='g'.*is {value} for every"):
         fit_logit_random_intercept("y ~ x", df, "g")

@@ -139,7 +139,7 @@ def _python_mixed(pcs, lessons, frame, survey1):
         "teaching_cubic_ml": teaching("time + time2 + time3", reml=False),
         "teaching_quadratic_ml": teaching("time + time2", reml=False),
         "ambitious_controls": fit_mixed("y ~ treatment + C(block) + " + " + ".join(CONTROLS),
-                                        survey1, groups="teacher_id"),
+                                        survey1, cluster="teacher_id"),
     }
     return fits
 

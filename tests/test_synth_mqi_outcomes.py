@@ -219,7 +219,7 @@ def test_fast_random_intercept_fit_matches_fit_mixed(files, teachers):
     x = np.column_stack([np.ones(len(d)), d[fixed].to_numpy(float),
                          pd.get_dummies(d["block"], drop_first=True).to_numpy(float)])
     fast = random_intercept.fit_random_intercept(d["y"].to_numpy(), x, d["teacher_id"].to_numpy())
-    ref = fit_mixed("y ~ " + " + ".join(fixed) + " + C(block)", d, groups="teacher_id",
+    ref = fit_mixed("y ~ " + " + ".join(fixed) + " + C(block)", d, cluster="teacher_id",
                     methods=[("powell", "lbfgs")])
     fe = ref.fixed_effects.loc["treatment"]
     assert fast.coef[1] == pytest.approx(fe["estimate"], abs=1e-4)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from coachbook.estimators._result import Result, tidy_frame
 from coachbook.estimators._validate import require_columns, require_dataframe
 from coachbook.estimators._values import _is_text, _parses_as_number, numeric_values
 
@@ -29,8 +30,8 @@ __all__ = ["Kappa", "calibration_by_item", "rater_agreement", "weighted_kappa",
 # --------------------------------------------------------------------------
 # Cohen's kappa, unweighted and weighted
 # --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Kappa:
+@dataclass(frozen=True, repr=False)
+class Kappa(Result):
     """A kappa estimate with its asymptotic standard error (as SAS PROC FREQ reports it)."""
 
     kappa: float
@@ -46,6 +47,11 @@ class Kappa:
 
     def __float__(self) -> float:
         return float(self.kappa)
+
+    def tidy(self) -> pd.DataFrame:
+        low, high = self.ci95
+        return tidy_frame([{"term": f"kappa ({self.weights})", "estimate": self.kappa,
+                            "std_error": self.ase, "conf_low": low, "conf_high": high, "n": self.n}])
 
 
 _WEIGHTS = ("none", "linear", "quadratic")

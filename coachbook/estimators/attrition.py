@@ -22,6 +22,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from coachbook.estimators import ols
+from coachbook.estimators._result import Result, tidy_frame
 from coachbook.estimators._validate import require_binary, require_columns, require_numeric
 from coachbook.estimators.balance import JointBalanceTest
 from coachbook.estimators.rct import itt
@@ -66,8 +67,8 @@ def _require_not_text(data: pd.DataFrame, columns, what: str = "data") -> None:
 # --------------------------------------------------------------------------
 # Attrition rates
 # --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class AttritionRates:
+@dataclass(frozen=True, repr=False)
+class AttritionRates(Result):
     """Attrition in percent of the randomized sample.
 
     ``differential_pct`` is the absolute difference between the arms, as the
@@ -85,6 +86,13 @@ class AttritionRates:
     def wwc_rating(self, boundary: str = "cautious") -> str:
         """``"low"`` or ``"high"`` by :func:`wwc_attrition_rating`."""
         return wwc_attrition_rating(self.overall_pct, self.differential_pct, boundary)
+
+    def tidy(self) -> pd.DataFrame:
+        """Attrition in percent: overall, by arm, and the differential."""
+        return tidy_frame([{"term": "overall", "estimate": self.overall_pct, "n": self.n},
+                           {"term": "treatment", "estimate": self.treatment_pct, "n": self.n_treatment},
+                           {"term": "control", "estimate": self.control_pct, "n": self.n_control},
+                           {"term": "differential", "estimate": self.differential_pct, "n": self.n}])
 
 
 def attrition_rates(
@@ -132,8 +140,8 @@ def attrition_rates(
 # --------------------------------------------------------------------------
 # Linear probability models of retention and attrition (Tables 4 and A1)
 # --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class BlockLPM:
+@dataclass(frozen=True, repr=False)
+class BlockLPM(Result):
     """A 0/1 outcome regressed on assignment with block fixed effects.
 
     Attributes
@@ -160,6 +168,12 @@ class BlockLPM:
     constant_p: float
     control_mean: float
     n: int
+
+    def tidy(self) -> pd.DataFrame:
+        return tidy_frame([{"term": "treatment", "estimate": self.estimate, "std_error": self.se,
+                            "p_value": self.p, "n": self.n},
+                           {"term": "constant", "estimate": self.constant, "std_error": self.constant_se,
+                            "p_value": self.constant_p, "n": self.n}])
 
 
 def lpm_block_fe(

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from coachbook.estimators import ols
+from coachbook.estimators._result import Result
 from coachbook.estimators._validate import (require_columns, require_distinct, require_finite,
                                             require_names, require_numeric)
 from coachbook.estimators._values import require_variation
@@ -122,8 +123,8 @@ def balance_table(data: pd.DataFrame, covariates: Sequence[str], treatment: str 
     return table
 
 
-@dataclass(frozen=True)
-class JointBalanceTest:
+@dataclass(frozen=True, repr=False)
+class JointBalanceTest(Result):
     """Result of :func:`joint_balance_test`: a robust Wald test in F form."""
 
     statistic: float
@@ -138,6 +139,9 @@ class JointBalanceTest:
         """Wrap a statsmodels ``ContrastResults`` from ``fit.f_test``."""
         return cls(statistic=float(np.squeeze(test.fvalue)), df_num=int(test.df_num),
                    df_denom=float(test.df_denom), p=float(test.pvalue), n=int(n), missing=missing)
+
+    _term = "joint balance F"
+    _tidy = {"statistic": "statistic", "df": "df_num", "df_denom": "df_denom", "p_value": "p", "n": "n"}
 
 
 def joint_balance_test(data: pd.DataFrame, covariates: Sequence[str], treatment: str = "treatment",

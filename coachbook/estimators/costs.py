@@ -17,13 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from coachbook.estimators._result import Result, tidy_frame
 from coachbook.estimators._values import require_number
+import dataclasses
 
 __all__ = ["NetCost", "net_cost"]
 
 
-@dataclass(frozen=True)
-class NetCost:
+@dataclass(frozen=True, repr=False)
+class NetCost(Result):
     """Result of :func:`net_cost`; money in the units of the inputs (dollars).
 
     Attributes
@@ -56,6 +58,11 @@ class NetCost:
     def as_series(self) -> pd.Series:
         """The fields as a labelled Series, for a table."""
         return pd.Series(self.__dict__, dtype=float)
+
+    def tidy(self) -> pd.DataFrame:
+        """Each cost quantity as a row (``estimate`` in the input's units)."""
+        return tidy_frame([{"term": field.name, "estimate": getattr(self, field.name)}
+                           for field in dataclasses.fields(self)])
 
 
 def _money(value, name: str, positive: bool) -> float:

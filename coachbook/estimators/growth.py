@@ -180,7 +180,7 @@ def code_time_polynomial(t, degree=2, center="mean", name="time") -> pd.DataFram
     return pd.DataFrame({(name if k == 1 else f"{name}{k}"): d**k for k in range(1, int(degree) + 1)})
 
 
-def person_mean_center(data, column, by) -> pd.DataFrame:
+def person_mean_center(data, column, cluster) -> pd.DataFrame:
     """Split a level-1 variable into its between and within parts.
 
     ``x_ti = xbar_i + (x_ti - xbar_i)``: the person (or teacher) mean
@@ -193,36 +193,36 @@ def person_mean_center(data, column, by) -> pd.DataFrame:
     -------
     DataFrame with ``{column}_between`` and ``{column}_within``, same index as ``data``.
     """
-    require_columns(data, [column, by])
-    require_distinct({"the variable": column, "the unit (by)": by})
+    require_columns(data, [column, cluster])
+    require_distinct({"the variable": column, "the unit (cluster)": cluster})
     require_numeric(data, [column])
     require_finite(data, [column])
-    require_complete(data, [by], "every row must say which unit it belongs to.")
-    mean = data.groupby(by, observed=True)[column].transform("mean")
+    require_complete(data, [cluster], "every row must say which unit it belongs to.")
+    mean = data.groupby(cluster, observed=True)[column].transform("mean")
     return pd.DataFrame({f"{column}_between": mean, f"{column}_within": data[column] - mean})
 
 
-def check_growth_data(data, subject, time) -> None:
+def check_growth_data(data, cluster, time) -> None:
     """Check long-format growth data: one row per subject and occasion.
 
-    Raises ``ValueError`` if ``subject`` or ``time`` is missing, a subject has
+    Raises ``ValueError`` if ``cluster`` or ``time`` is missing, a subject has
     two rows for the same time, or a subject has a single time point (its own
     growth rate cannot be estimated, and an OLS trajectory or
     :func:`coachbook.estimators.hlm_tests.hlm_variance_chisq` for the slope would skip it silently). A mixed
     model can still use such subjects for the intercept: drop this check
     deliberately if that is what you want.
     """
-    require_columns(data, [subject, time])
-    require_distinct({"the subject": subject, "the time": time})
+    require_columns(data, [cluster, time])
+    require_distinct({"the subject": cluster, "the time": time})
     require_no_numeric_text(data, [time], role="time")
     require_finite(data, [time], role="time")
-    if data[[subject, time]].isna().any().any():
-        raise ValueError(f"{subject!r} or {time!r} has missing values; every row needs both.")
-    if data.duplicated([subject, time]).any():
-        dup = data.loc[data.duplicated([subject, time]), subject].unique()[:5].tolist()
+    if data[[cluster, time]].isna().any().any():
+        raise ValueError(f"{cluster!r} or {time!r} has missing values; every row needs both.")
+    if data.duplicated([cluster, time]).any():
+        dup = data.loc[data.duplicated([cluster, time]), cluster].unique()[:5].tolist()
         raise ValueError(f"subject(s) {dup} have more than one row at the same {time!r}; "
                          "average them or fix the time coding.")
-    counts = data.groupby(subject, observed=True)[time].nunique()
+    counts = data.groupby(cluster, observed=True)[time].nunique()
     single = counts[counts < 2].index.tolist()
     if single:
         raise ValueError(f"{len(single)} subject(s) have a single time point (e.g. {single[:5]}); "

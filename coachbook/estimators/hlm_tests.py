@@ -49,7 +49,7 @@ def _fixed_and_sigma2(fit):
 MIN_CASES = ("more", "at_least")
 
 
-def _unit_ols(d, outcome, group, l1, min_cases):
+def _unit_ols(d, outcome, cluster, l1, min_cases):
     """Per-unit OLS of ``outcome`` on ``1 + l1``: ``[(unit id, rows, bhat, diag((X'X)^-1))]``.
 
     A unit is usable when ``X_j'X_j`` is invertible and it has enough cases:
@@ -59,7 +59,7 @@ def _unit_ols(d, outcome, group, l1, min_cases):
     if min_cases not in MIN_CASES:
         raise ValueError(f"min_cases must be 'more' or 'at_least', got {min_cases!r}.")
     out = []
-    for key, unit in d.groupby(group, observed=True, sort=True):
+    for key, unit in d.groupby(cluster, observed=True, sort=True):
         x = np.column_stack([np.ones(len(unit))] + [unit[c].to_numpy(float) for c in l1])
         q = x.shape[1]
         too_few = len(unit) <= q if min_cases == "more" else len(unit) < q
@@ -70,13 +70,13 @@ def _unit_ols(d, outcome, group, l1, min_cases):
     return out
 
 
-def _no_units_message(group, min_cases):
+def _no_units_message(cluster, min_cases):
     need = "more cases than" if min_cases == "more" else "at least as many cases as"
-    return (f"no {group!r} unit has {need} level-1 coefficients (and an invertible X'X); "
+    return (f"no {cluster!r} unit has {need} level-1 coefficients (and an invertible X'X); "
             "the chi-square test needs units with enough data.")
 
 
-def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predictors=(),
+def hlm_variance_chisq(data, outcome, cluster, level1_predictors=(), level2_predictors=(),
                        fit=None, random_slopes=True, min_cases="more") -> pd.DataFrame:
     """HLM's chi-square test that a level-1 coefficient varies across units.
 
@@ -113,7 +113,7 @@ def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predic
     Parameters
     ----------
     data : DataFrame
-    outcome, group : str
+    outcome, cluster : str
     level1_predictors : list of str
         Level-1 predictors (centre them first, e.g. with
         :func:`coachbook.estimators.growth.person_mean_center`, so the intercept means what you want).
@@ -136,8 +136,8 @@ def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predic
     """
     l1 = require_names("level1_predictors", level1_predictors)
     l2 = require_names("level2_predictors", level2_predictors)
-    require_columns(data, [outcome, group] + l1 + l2)
-    require_distinct({"the outcome": outcome, "the group": group, "a level-1 predictor": l1,
+    require_columns(data, [outcome, cluster] + l1 + l2)
+    require_distinct({"the outcome": outcome, "the cluster": cluster, "a level-1 predictor": l1,
                       "a level-2 predictor": l2})
     require_numeric(data, [outcome], role="outcome")
     require_numeric(data, l1 + l2, role="predictor")
@@ -146,16 +146,16 @@ def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predic
     random_slopes = require_bool("random_slopes", random_slopes)
     if min_cases not in MIN_CASES:
         raise ValueError(f"min_cases must be 'more' or 'at_least', got {min_cases!r}.")
-    d = data[[outcome, group] + l1 + l2].dropna()
+    d = data[[outcome, cluster] + l1 + l2].dropna()
     if l2:
-        varies = [w for w in l2 if (d.groupby(group, observed=True)[w].nunique() > 1).any()]
+        varies = [w for w in l2 if (d.groupby(cluster, observed=True)[w].nunique() > 1).any()]
         if varies:
-            raise ValueError(f"level-2 predictor(s) {varies} vary within {group!r}; a level-2 "
+            raise ValueError(f"level-2 predictor(s) {varies} vary within {cluster!r}; a level-2 "
                              "predictor must be constant within each unit.")
     if fit is None:
         rhs = " + ".join(l1 + l2) or "1"
         re = ("~ " + " + ".join(l1)) if (l1 and random_slopes) else None
-        fit = fit_mixed(f"{outcome} ~ {rhs}", d, group, re_formula=re)
+        fit = fit_mixed(f"{outcome} ~ {rhs}", d, cluster, re_formula=re)
     gamma, sigma2 = _fixed_and_sigma2(fit)
     absent = [c for c in ["Intercept"] + l1 + l2 if c not in gamma]
     if absent:
@@ -164,9 +164,9 @@ def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predic
 
     coefs = ["Intercept"] + l1
     rows = {c: [] for c in coefs}
-    units = _unit_ols(d, outcome, group, l1, min_cases)
+    units = _unit_ols(d, outcome, cluster, l1, min_cases)
     if not units:
-        raise ValueError(_no_units_message(group, min_cases))
+        raise ValueError(_no_units_message(cluster, min_cases))
     for _, unit, bhat, v in units:
         w = unit[l2].iloc[0] if l2 else pd.Series(dtype=float)
         for q, c in enumerate(coefs):
@@ -181,7 +181,7 @@ def hlm_variance_chisq(data, outcome, group, level1_predictors=(), level2_predic
         chi2, s_q = float(sum(v for v, _ in vals)), vals[0][1]
         df = len(vals) - s_q - 1
         if df < 1:
-            raise ValueError(f"only {len(vals)} {group!r} unit(s) have enough data for the "
+            raise ValueError(f"only {len(vals)} {cluster!r} unit(s) have enough data for the "
                              f"chi-square test of {c!r}, which leaves {df} degrees of freedom; "
                              f"it needs at least {s_q + 2} usable units.")
         out[c] = {"chi2": chi2, "df": df, "p": stats.chi2.sf(chi2, df), "n_units": len(vals)}
@@ -249,7 +249,7 @@ def hlm3_variance_chisq(data, outcome, level2, level3, level1_predictors=(), fit
     require_finite(data, l1, role="predictor")
     if fit is None:
         raise ValueError("pass the fitted three-level model as `fit` (its fixed effects and "
-                         "sigma^2 are used), e.g. fit_mixed(..., groups=level3, vc_formula=...).")
+                         "sigma^2 are used), e.g. fit_mixed(..., cluster=level3, vc_formula=...).")
     d = data[[outcome, level2, level3] + l1].dropna()
     if (d.groupby(level2, observed=True)[level3].nunique() > 1).any():
         raise ValueError(f"some {level2!r} units belong to more than one {level3!r}; a "
@@ -282,7 +282,7 @@ def hlm3_variance_chisq(data, outcome, level2, level3, level1_predictors=(), fit
     if n_k < 2:
         raise ValueError(f"the usable {level2!r} units all belong to one {level3!r} cluster; the "
                          "level-3 test compares clusters, so it needs at least 2. For the level-2 "
-                         "test alone use hlm_variance_chisq(..., group=level2).")
+                         "test alone use hlm_variance_chisq(..., cluster=level2).")
     out = []
     for q, c in enumerate(coefs):
         w2 = 1.0 / var[:, q]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from coachbook.estimators._result import Result, tidy_frame
 from coachbook.estimators._validate import require_columns, require_numeric
 from coachbook.estimators.attrition import _binary_column, _require_not_text
 
@@ -32,8 +33,8 @@ __all__ = ["LEE_TRIMMINGS", "LeeBounds", "lee_bounds", "lee_trimming_weights"]
 LEE_TRIMMINGS = ("sharp", "quantile")
 
 
-@dataclass(frozen=True)
-class LeeBounds:
+@dataclass(frozen=True, repr=False)
+class LeeBounds(Result):
     """Lee (2009) bounds on the effect for units observed in either arm.
 
     Attributes
@@ -69,6 +70,12 @@ class LeeBounds:
     n_control_observed: int
     n_trimmed: float = float("nan")
     trimming: str = "sharp"
+
+    def tidy(self) -> pd.DataFrame:
+        """The two bounds, with the share trimmed from the ``trimmed_arm``."""
+        return tidy_frame([{"term": term, "estimate": value, "trim_share": self.trim_share,
+                            "trimmed_arm": self.trimmed_arm}
+                           for term, value in (("lower bound", self.lower), ("upper bound", self.upper))])
 
 
 def _check_trimming(trimming: str) -> None:

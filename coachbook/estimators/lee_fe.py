@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from coachbook.estimators import ols
+from coachbook.estimators._result import Result, tidy_frame
 from coachbook.estimators._validate import require_both_arms, require_columns, require_numeric
 from coachbook.estimators.attrition import _binary_column, _require_not_text
 from coachbook.estimators.lee import _bound_weights, _check_trimming, _require_finite, _trim_share
@@ -25,8 +26,8 @@ from coachbook.estimators.random_intercept import fit_random_intercept
 __all__ = ["LeeFE", "lee_bounds_fe"]
 
 
-@dataclass(frozen=True)
-class LeeFE:
+@dataclass(frozen=True, repr=False)
+class LeeFE(Result):
     """Lee bounds re-estimated with the unconditional model (block fixed effects).
 
     ``lower``/``upper`` and their standard errors and p-values come from
@@ -46,6 +47,13 @@ class LeeFE:
     trimmed_arm: str
     n_trimmed: float
     trimming: str = "sharp"
+
+    def tidy(self) -> pd.DataFrame:
+        """The two bounds with their standard errors and p-values."""
+        return tidy_frame([{"term": "lower bound", "estimate": self.lower, "std_error": self.se_lower,
+                            "p_value": self.p_lower, "trim_share": self.trim_share},
+                           {"term": "upper bound", "estimate": self.upper, "std_error": self.se_upper,
+                            "p_value": self.p_upper, "trim_share": self.trim_share}])
 
 
 

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 
 from scipy import stats
 
+from coachbook.estimators._result import Result
 from coachbook.estimators.mixed import MixedFit
 
 __all__ = ["LikelihoodRatioTest", "deviance_test", "lr_test_variance_component"]
 
 
-@dataclass(frozen=True)
-class LikelihoodRatioTest:
+@dataclass(frozen=True, repr=False)
+class LikelihoodRatioTest(Result):
     """Result of a likelihood-ratio (deviance-difference) test.
 
     ``statistic = deviance_reduced - deviance_full = 2 (llf_full - llf_reduced)``,
@@ -38,6 +39,9 @@ class LikelihoodRatioTest:
     deviance_full: float
     deviance_reduced: float
     criterion: str
+
+    _term = "likelihood-ratio chi-square"
+    _tidy = {"statistic": "statistic", "df": "df", "p_value": "p"}
 
 
 def _info(fit) -> dict:

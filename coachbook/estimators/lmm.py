@@ -307,8 +307,8 @@ def _fixed_table(est: pd.Series, se: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"estimate": est, "se": se, "z": z, "p": 2 * stats.norm.sf(np.abs(z))})
 
 
-def _describe(formula, groups, re_formula, vc_formula, reml) -> str:
-    parts = [f"{formula!r}", f"groups={groups!r}"]
+def _describe(formula, cluster, re_formula, vc_formula, reml) -> str:
+    parts = [f"{formula!r}", f"cluster={cluster!r}"]
     if re_formula is not None:
         parts.append(f"re_formula={re_formula!r}")
     if vc_formula is not None:

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import linalg
+from coachbook.estimators._result import Result, tidy_frame
+import pandas as pd
 
 __all__ = ["LMMPolished", "polish"]
 
@@ -178,8 +180,8 @@ def _g_kkt(design, theta, ev, rank):
     return bool(ok), gain, dtheta, curv
 
 
-@dataclass
-class LMMPolished:
+@dataclass(repr=False)
+class LMMPolished(Result):
     """Result of :func:`polish`.
 
     ``theta`` is ``(G's lower triangle, omega, sigma^2)``; ``grad``/``hess`` the
@@ -206,6 +208,12 @@ class LMMPolished:
     n_iter: int
     message: str = ""
     history: list = field(default_factory=list)
+
+    def tidy(self) -> pd.DataFrame:
+        """The fixed effects in model order (``b0``, ``b1``, ...), with their standard errors."""
+        se = np.sqrt(np.abs(np.diag(self.cov_beta)))
+        return tidy_frame([{"term": f"b{i}", "estimate": b, "std_error": s}
+                           for i, (b, s) in enumerate(zip(self.beta, se))])
 
 
 def _newton_direction(g, h):

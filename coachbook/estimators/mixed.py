@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
+from coachbook.estimators._result import Result, tidy_frame
 from coachbook.estimators._validate import require_columns
 from coachbook.estimators.lmm import (LMMDesign, _dedupe, _describe, _first_best, _fixed_table,
                                       _has_intercept, _param_labels, _restarts, _run_optimizers,
@@ -39,7 +40,7 @@ DEFAULT_METHODS = ("lbfgs", "bfgs", ("powell", "lbfgs"), "nm")
 # Mixed models
 # --------------------------------------------------------------------------
 @dataclass(repr=False)
-class MixedFit:
+class MixedFit(Result):
     """The fit kept by :func:`fit_mixed`, with tidy tables.
 
     Every number below is the *polished* maximum (Newton-Raphson on the exact
@@ -169,9 +170,18 @@ class MixedFit:
         n_j = np.array([len(y) for y in self.result.model.endog_li], dtype=float)
         return float(np.mean(tau / (tau + sigma2 / n_j)))
 
+    def tidy(self) -> pd.DataFrame:
+        """One row per fixed effect (Wald z tests), tidy column names."""
+        table = self.fixed_effects
+        return tidy_frame([{"term": term, "estimate": row["estimate"], "std_error": row["se"],
+                            "statistic": row["z"], "p_value": row["p"],
+                            "conf_low": row["estimate"] - 1.959963984540054 * row["se"],
+                            "conf_high": row["estimate"] + 1.959963984540054 * row["se"]}
+                           for term, row in table.iterrows()])
 
 
-def fit_mixed(formula, data, groups, re_formula=None, vc_formula=None, reml=True,
+
+def fit_mixed(formula, data, cluster, re_formula=None, vc_formula=None, reml=True,
               methods=DEFAULT_METHODS, llf_tol=1.0, exhaustive=False) -> MixedFit:
     """Fit a linear mixed model: an optimizer for a start, exact Newton to finish.
 
@@ -206,14 +216,14 @@ def fit_mixed(formula, data, groups, re_formula=None, vc_formula=None, reml=True
         Fixed part, e.g. ``"MathAch ~ MEANSES"``.
     data : DataFrame
         One row per level-1 unit (student, or occasion in a growth model).
-    groups : str
+    cluster : str
         Column identifying level-2 units (teacher, school, or person).
     re_formula : str, optional
         Random part, e.g. ``"~ time"`` for random intercepts and slopes.
         Default: random intercept only (none if ``vc_formula`` is given).
     vc_formula : dict, optional
         Extra variance components, passed to statsmodels, e.g. (three levels,
-        occasions in teachers in coaches with ``groups="coach_id"``)
+        occasions in teachers in coaches with ``cluster="coach_id"``)
         ``{"pair": "0 + C(teacher_id)"}``.
     reml : bool, default True
         REML for variance components; use ``reml=False`` (ML) when you will
@@ -248,14 +258,14 @@ def fit_mixed(formula, data, groups, re_formula=None, vc_formula=None, reml=True
         If no optimizer (of ``methods`` and :data:`DEFAULT_METHODS`) produced a
         finite log-likelihood.
     """
-    require_columns(data, [groups])
-    if data[groups].isna().any():
+    require_columns(data, [cluster])
+    if data[cluster].isna().any():
         raise ValueError(
-            f"group column {groups!r} has {int(data[groups].isna().sum())} missing value(s); "
+            f"group column {cluster!r} has {int(data[cluster].isna().sum())} missing value(s); "
             "drop those rows or give them an id, since each row must belong to a group."
         )
-    if data[groups].nunique() < 2:
-        raise ValueError(f"group column {groups!r} has fewer than 2 groups; a multilevel "
+    if data[cluster].nunique() < 2:
+        raise ValueError(f"group column {cluster!r} has fewer than 2 groups; a multilevel "
                          "model needs several level-2 units.")
     methods = list(methods)
     if not methods:
@@ -264,7 +274,7 @@ def fit_mixed(formula, data, groups, re_formula=None, vc_formula=None, reml=True
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         try:
-            model = smf.mixedlm(formula, data, groups=groups, re_formula=re_formula,
+            model = smf.mixedlm(formula, data, groups=cluster, re_formula=re_formula,
                                 vc_formula=vc_formula)
         except Exception as exc:  # patsy errors are not ValueErrors
             raise ValueError(
@@ -272,7 +282,7 @@ def fit_mixed(formula, data, groups, re_formula=None, vc_formula=None, reml=True
                 "Check the column names, and drop rows with missing values in the model's "
                 "variables first (MixedLM does not drop them)."
             ) from exc
-    what = _describe(formula, groups, re_formula, vc_formula, reml)
+    what = _describe(formula, cluster, re_formula, vc_formula, reml)
     design = LMMDesign(model)
 
     if not isinstance(exhaustive, (bool, np.bool_)):

@@ -23,13 +23,14 @@ import pandas as pd
 import patsy
 from scipy import optimize, stats
 
+from coachbook.estimators._result import Result, tidy_frame
 from coachbook.estimators._validate import require_columns
 
 __all__ = ["LogitMixedFit", "fit_logit_random_intercept"]
 
 
 @dataclass(repr=False)
-class LogitMixedFit:
+class LogitMixedFit(Result):
     """A random-intercept logistic model fitted by :func:`fit_logit_random_intercept`.
 
     Attributes
@@ -66,6 +67,15 @@ class LogitMixedFit:
     def __repr__(self) -> str:
         return (f"LogitMixedFit(llf={self.llf:.3f}, re_sd={self.re_sd:.3f}, n_points={self.n_points}, "
                 f"converged={self.converged}, n_obs={self.n_obs}, n_groups={self.n_groups})")
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per fixed effect (Wald z tests), tidy column names."""
+        table = self.fixed_effects
+        return tidy_frame([{"term": term, "estimate": row["estimate"], "std_error": row["se"],
+                            "statistic": row["z"], "p_value": row["p"],
+                            "conf_low": row["estimate"] - 1.959963984540054 * row["se"],
+                            "conf_high": row["estimate"] + 1.959963984540054 * row["se"]}
+                           for term, row in table.iterrows()])
 
 
 def _csum(g, values, n_groups):
@@ -160,7 +170,7 @@ def _hessian_from_grad(grad, theta, rel=1e-3):
     return 0.5 * (hess + hess.T)
 
 
-def fit_logit_random_intercept(formula, data, groups, n_points=15) -> LogitMixedFit:
+def fit_logit_random_intercept(formula, data, cluster, n_points=15) -> LogitMixedFit:
     """Random-intercept logistic regression by maximum likelihood.
 
     The model for occasion ``t`` of unit ``j`` is ``logit P(y_tj = 1) = x_tj' beta
@@ -192,7 +202,7 @@ def fit_logit_random_intercept(formula, data, groups, n_points=15) -> LogitMixed
     formula : str
         ``"y ~ x1 + x2"`` with a 0/1 outcome.
     data : DataFrame
-    groups : str
+    cluster : str
         Column identifying the units that share a random intercept.
     n_points : int, default 15
         Quadrature points per unit; 1 gives the Laplace approximation.
@@ -208,7 +218,7 @@ def fit_logit_random_intercept(formula, data, groups, n_points=15) -> LogitMixed
         Bad inputs, or an outcome without variation (all 0 or all 1), whose
         maximum likelihood estimate does not exist.
     """
-    require_columns(data, [groups])
+    require_columns(data, [cluster])
     if int(n_points) != n_points or n_points < 1:
         raise ValueError(f"n_points must be a positive integer, got {n_points}.")
     try:
@@ -223,17 +233,17 @@ def fit_logit_random_intercept(formula, data, groups, n_points=15) -> LogitMixed
     if not set(np.unique(y)) <= {0.0, 1.0}:
         raise ValueError(f"the outcome of {formula!r} must be coded 0/1, found values "
                          f"{sorted(set(np.unique(y)))[:6]}.")
-    what = f"the random-intercept logit {formula!r} with groups={groups!r}"
+    what = f"the random-intercept logit {formula!r} with cluster={cluster!r}"
     if len(np.unique(y)) < 2:
         raise ValueError(f"{what}: the outcome is {int(y[0]) if len(y) else 'empty'} for every "
                          f"one of the {len(y)} rows, so the model cannot be estimated (its "
                          "intercept would be infinite). Report the proportion instead.")
-    grp = data.loc[y_df.index, groups]
+    grp = data.loc[y_df.index, cluster]
     if grp.isna().any():
-        raise ValueError(f"group column {groups!r} has missing values; drop those rows first.")
+        raise ValueError(f"group column {cluster!r} has missing values; drop those rows first.")
     g, labels = pd.factorize(grp)
     if len(labels) < 2:
-        raise ValueError(f"group column {groups!r} has fewer than 2 groups.")
+        raise ValueError(f"group column {cluster!r} has fewer than 2 groups.")
     x = x_df.to_numpy(float)
     nodes, weights = np.polynomial.hermite.hermgauss(int(n_points))
     k = x.shape[1]

@@ -27,7 +27,7 @@ _COLLINEAR = ("the treatment and the treatment-by-moderator interaction are coll
               "(is the moderator constant among treated units?); choose a moderator that varies.")
 
 
-def _interaction_fit(d, outcome, moderator, treatment, block, controls, group):
+def _interaction_fit(d, outcome, moderator, treatment, block, controls, cluster):
     """(estimate, variance, dof, n) of the interaction in one complete data set."""
     d = d.dropna(subset=[outcome])
     t = d[treatment].to_numpy(float)
@@ -41,10 +41,10 @@ def _interaction_fit(d, outcome, moderator, treatment, block, controls, group):
     x = x[:, ols.independent_columns(x, protect=3, message=_COLLINEAR)]
     y = d[outcome].to_numpy(float)
     n = len(y)
-    if group is None:
+    if cluster is None:
         fit = ols.fit(y, x, "HC1")
         return float(fit.params[2]), float(fit.cov_params()[2, 2]), float(fit.df_resid), n
-    fit = fit_random_intercept(y, x, d[group].to_numpy())
+    fit = fit_random_intercept(y, x, d[cluster].to_numpy())
     return float(fit.coef[2]), float(fit.cov[2, 2]), np.inf, n
 
 
@@ -55,7 +55,7 @@ def treatment_interaction(
     treatment: str = "treatment",
     block: str | None = "block",
     controls=(),
-    group: str | None = None,
+    cluster: str | None = None,
     df_complete: float | None = None,
 ) -> pd.Series:
     """Does the effect of assignment vary with a baseline characteristic?
@@ -76,7 +76,7 @@ def treatment_interaction(
     Parameters
     ----------
     data : DataFrame or list of DataFrames
-        One row per unit (teacher outcomes) or per student (``group`` given).
+        One row per unit (teacher outcomes) or per student (``cluster`` given).
         A list is read as ``m`` multiply imputed copies of the same data: the
         model is fitted to each and the interaction pooled by Rubin's rules
         (:func:`coachbook.estimators.imputation.pool_rubin`, with ``df_complete`` for the
@@ -86,7 +86,7 @@ def treatment_interaction(
     controls : sequence of str
         Numeric covariates (teacher characteristics; for student outcomes
         also student characteristics and prior scores).
-    group : str, optional
+    cluster : str, optional
         Column of the level-2 units (teachers). If given, the model is a
         random-intercept model fitted by REML
         (:func:`coachbook.estimators.random_intercept.fit_random_intercept`) with
@@ -103,7 +103,7 @@ def treatment_interaction(
     if not frames:
         raise ValueError("data is an empty list; pass a DataFrame or a list of imputed copies.")
     controls = [c for c in controls if c != moderator]
-    needed = [outcome, moderator, treatment, *controls] + [c for c in (block, group) if c]
+    needed = [outcome, moderator, treatment, *controls] + [c for c in (block, cluster) if c]
     for frame in frames:
         require_columns(frame, needed)
         require_numeric(frame, [outcome, moderator, *controls])
@@ -113,7 +113,7 @@ def treatment_interaction(
                 "the moderator or a control is missing for some rows with an outcome; "
                 "impute them (pass a list of imputed copies) or drop those rows first."
             )
-    fits = [_interaction_fit(f, outcome, moderator, treatment, block, controls, group)
+    fits = [_interaction_fit(f, outcome, moderator, treatment, block, controls, cluster)
             for f in frames]
     n = fits[0][3]
     if len(fits) == 1:

@@ -42,7 +42,7 @@ COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 
 
 def check_cov_type(cov_type: str) -> None:
-    """Refuse a covariance statsmodels' OLS does not name (clusters go through ``groups``)."""
+    """Refuse a covariance statsmodels' OLS does not name (clusters go through ``cluster``)."""
     if cov_type not in COV_TYPES:
         raise ValueError(
             f"cov_type must be one of {COV_TYPES}, got {cov_type!r}; "
@@ -53,21 +53,21 @@ def check_cov_type(cov_type: str) -> None:
 # --------------------------------------------------------------------------
 # Fitting
 # --------------------------------------------------------------------------
-def fit_model(model, cov_type: str = "HC1", groups=None):
+def fit_model(model, cov_type: str = "HC1", cluster=None):
     """Fit a statsmodels OLS ``model`` with t-based inference.
 
     statsmodels switches to normal (z) p-values for robust covariances unless
     ``use_t=True``; Stata keeps the t distribution, so we do too. With
-    ``groups`` (one cluster id per row) the covariance is cluster-robust with
+    ``cluster`` (one cluster id per row) the covariance is cluster-robust with
     Stata's small-sample correction and clusters minus one degrees of freedom.
     """
-    if groups is not None:
-        codes = pd.factorize(pd.Series(np.asarray(groups)))[0]
+    if cluster is not None:
+        codes = pd.factorize(pd.Series(np.asarray(cluster)))[0]
         return model.fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
     return model.fit(cov_type=cov_type, use_t=True)
 
 
-def fit(y, x, cov_type: str = "HC1", groups=None, weights=None):
+def fit(y, x, cov_type: str = "HC1", cluster=None, weights=None):
     """OLS of ``y`` on the columns of ``x`` (include the intercept), as :func:`fit_model`.
 
     ``weights`` makes it weighted least squares with analytic (precision)
@@ -77,7 +77,7 @@ def fit(y, x, cov_type: str = "HC1", groups=None, weights=None):
     """
     y, x = np.asarray(y, dtype=float), np.asarray(x, dtype=float)
     model = sm.OLS(y, x) if weights is None else sm.WLS(y, x, weights=np.asarray(weights, float))
-    return fit_model(model, cov_type, groups)
+    return fit_model(model, cov_type, cluster)
 
 
 def coefficient(result, term=1) -> tuple[float, float, float]:

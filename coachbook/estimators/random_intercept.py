@@ -19,12 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import linalg, optimize
+from coachbook.estimators._result import Result, tidy_frame
 
 __all__ = ["RIFit", "fit_random_intercept"]
 
 
-@dataclass(frozen=True)
-class RIFit:
+@dataclass(frozen=True, repr=False)
+class RIFit(Result):
     """A random-intercept (REML) fit: ``y_ij = x_ij'b + v_j + e_ij``."""
 
     coef: np.ndarray
@@ -38,6 +39,11 @@ class RIFit:
     @property
     def se(self) -> np.ndarray:
         return np.sqrt(np.diag(self.cov))
+
+    def tidy(self) -> pd.DataFrame:
+        """The fixed effects in column order of the design matrix (``b0``, ``b1``, ...)."""
+        return tidy_frame([{"term": f"b{i}", "estimate": b, "std_error": s, "n": self.n_obs}
+                           for i, (b, s) in enumerate(zip(self.coef, self.se))])
 
 
 class _RIDesign:
@@ -193,7 +199,7 @@ def _polish_root(score, x0: float, lo: float, hi: float) -> tuple[float, bool]:
                                  maxiter=200)), True
 
 
-def fit_random_intercept(y, X, groups, weights=None) -> RIFit:
+def fit_random_intercept(y, X, cluster, weights=None) -> RIFit:
     """Random-intercept linear mixed model by REML (equations 2 and 3 of the paper).
 
     ``X`` must include the intercept and be of full column rank. Standard
@@ -204,7 +210,7 @@ def fit_random_intercept(y, X, groups, weights=None) -> RIFit:
     the BLAS kernel or the number of threads. ``weights`` (one per row,
     constant within a group) are group frequency weights (see :class:`_RIDesign`).
     """
-    return _RIDesign(np.asarray(X, dtype=float), np.asarray(groups), weights).fit(
+    return _RIDesign(np.asarray(X, dtype=float), np.asarray(cluster), weights).fit(
         np.asarray(y, dtype=float))
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from coachbook.estimators._result import Result
 from coachbook.estimators._validate import (require_binary, require_both_arms, require_columns,
                                             require_dataframe, require_distinct, require_finite,
                                             require_names, require_numeric)
@@ -28,9 +29,7 @@ __all__ = ["RandomizationBalanceTest", "randomization_balance_test", "randomize_
            "rerandomization_distribution"]
 
 
-# --------------------------------------------------------------------------
-# Randomization
-# --------------------------------------------------------------------------
+# --- Randomization --------------------------------------------------------------------------
 def _treated_counts(block_sizes: pd.Series, n_treated) -> tuple[np.ndarray, np.ndarray]:
     """Per block: how many units to treat for sure, and whether one more is a coin flip."""
     sizes = block_sizes.to_numpy()
@@ -205,11 +204,9 @@ def rerandomization_distribution(
     return diff / sd
 
 
-# --------------------------------------------------------------------------
-# Randomization test of joint balance
-# --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RandomizationBalanceTest:
+# --- Randomization test of joint balance ---------------------------------------------------
+@dataclass(frozen=True, repr=False)
+class RandomizationBalanceTest(Result):
     """Result of :func:`randomization_balance_test`.
 
     Attributes
@@ -241,6 +238,10 @@ class RandomizationBalanceTest:
     null_statistics: np.ndarray
     n: int
     cov_type: str
+
+    _term, _tidy = "joint balance F (randomization p)", {
+        "statistic": "statistic", "df": "df_num", "df_denom": "df_denom", "p_value": "p_randomization",
+        "p_f": "p_f", "n": "n"}
 
 
 _TIE_TOLERANCE = 1e-9   # relative: randomization statistics closer than this are ties

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from coachbook.estimators import ols
+from coachbook.estimators._result import Result, tidy_frame
 from coachbook.estimators._validate import (require_binary, require_both_arms, require_columns,
                                             require_dataframe, require_distinct, require_finite,
                                             require_names, require_no_numeric_text,
@@ -56,8 +57,8 @@ def check_design(data: pd.DataFrame, treatment: str, block: str | None) -> None:
 # --------------------------------------------------------------------------
 # Intent-to-treat effect
 # --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ITTResult:
+@dataclass(frozen=True, repr=False)
+class ITTResult(Result):
     """An intent-to-treat estimate and what is needed to read it.
 
     Attributes
@@ -132,6 +133,12 @@ class ITTResult:
     def to_frame(self, digits: int = 3) -> pd.DataFrame:
         """The rounded row as a one-row DataFrame indexed by the outcome name."""
         return pd.DataFrame([self.as_row(digits)]).infer_objects()
+
+    def tidy(self) -> pd.DataFrame:
+        """The intent-to-treat effect, unrounded, with tidy column names."""
+        return tidy_frame([{"term": self.outcome, "estimate": self.estimate, "std_error": self.se,
+                            "statistic": self.t, "df": self.df_resid, "p_value": self.p,
+                            "conf_low": self.ci_low, "conf_high": self.ci_high, "n": self.n}])
 
 
 def itt(

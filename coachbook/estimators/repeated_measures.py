@@ -18,6 +18,7 @@ import statsmodels.api as sm
 from scipy import stats
 from scipy.special import expit
 
+from coachbook.estimators._result import Result, tidy_frame
 from coachbook.estimators._validate import (require_columns, require_complete, require_distinct,
                                             require_finite, require_numeric, require_unique_pairs)
 from coachbook.estimators._values import (RELATIVE_TOLERANCE, _is_text, require_number,
@@ -29,8 +30,8 @@ __all__ = ["RepeatedMeasuresTest", "rm_anova", "rm_logistic"]
 # --------------------------------------------------------------------------
 # Repeated-measures tests of change over occasions
 # --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RepeatedMeasuresTest:
+@dataclass(frozen=True, repr=False)
+class RepeatedMeasuresTest(Result):
     """The test of a within-subject factor, with its model-based means.
 
     ``statistic`` is F (linear models, with ``df1`` and ``df2``) or a Wald
@@ -59,52 +60,56 @@ class RepeatedMeasuresTest:
             "n_observations": self.n_observations,
         }, name=self.method)
 
+    def tidy(self) -> pd.DataFrame:
+        return tidy_frame([{"term": self.method, "statistic": self.statistic, "df": self.df1,
+                            "df_denom": self.df2, "p_value": self.p_value, "n": self.n_subjects}])
+
 
 _SINGLETONS = ("error", "keep", "drop")
 _GEE_CTOL = 1e-10    # norm of the GEE score at which rm_logistic stops
 _GEE_MAXITER = 200
 
 
-def _repeated_long(data, subject, within, dv, scale, singletons, what) -> pd.DataFrame:
+def _repeated_long(data, cluster, time, outcome, scale, singletons, what) -> pd.DataFrame:
     """Validated long data (subject, level, value) with complete rows only."""
-    require_columns(data, [subject, within, dv])
-    require_distinct({"the subject": subject, "the occasion (within)": within,
-                      "the outcome (dv)": dv})
-    require_numeric(data, [dv], role="outcome")
-    require_finite(data, [dv], role="outcome")
-    require_complete(data, [subject, within],
+    require_columns(data, [cluster, time, outcome])
+    require_distinct({"the subject (cluster)": cluster, "the occasion (time)": time,
+                      "the outcome": outcome})
+    require_numeric(data, [outcome], role="outcome")
+    require_finite(data, [outcome], role="outcome")
+    require_complete(data, [cluster, time],
                      "every score must say whose it is and on which occasion it was taken.")
     if singletons not in _SINGLETONS:
         raise ValueError(f"singletons must be one of {_SINGLETONS}, got {singletons!r}.")
     if scale is not None:
         scale = _check_scale(scale)
-    long = data[[subject, within, dv]].dropna()
+    long = data[[cluster, time, outcome]].dropna()
     if long.empty:
-        raise ValueError(f"{dv!r} has no non-missing values.")
-    kinds = {_is_text(v) for v in long[within].unique()}
+        raise ValueError(f"{outcome!r} has no non-missing values.")
+    kinds = {_is_text(v) for v in long[time].unique()}
     if len(kinds) > 1:
         raise ValueError(
-            f"the occasions in {within!r} mix numbers and text (e.g. "
-            f"{sorted(map(str, long[within].unique()))[:4]}), so they cannot be ordered; code "
+            f"the occasions in {time!r} mix numbers and text (e.g. "
+            f"{sorted(map(str, long[time].unique()))[:4]}), so they cannot be ordered; code "
             "every occasion the same way."
         )
     if scale is not None:
         low, high = scale
-        bad = long.loc[(long[dv] < low) | (long[dv] > high), dv]
+        bad = long.loc[(long[outcome] < low) | (long[outcome] > high), outcome]
         if not bad.empty:
             raise ValueError(
-                f"{dv!r} must lie on the scale {low}-{high}; found {bad.size} rating(s) outside "
+                f"{outcome!r} must lie on the scale {low}-{high}; found {bad.size} rating(s) outside "
                 f"it, for example {bad.iloc[0]!r}. Check the coding, or pass the right scale."
             )
-    require_unique_pairs(long, [subject, within], f"subject, {within}",
+    require_unique_pairs(long, [cluster, time], f"subject, {time}",
                          f"a repeated-measures {what} needs one score per subject and occasion")
-    levels = long[within].unique()
+    levels = long[time].unique()
     if levels.size < 2:
         raise ValueError(
-            f"{within!r} has a single level ({levels[0]!r}); a test of change needs at least "
+            f"{time!r} has a single level ({levels[0]!r}); a test of change needs at least "
             "two occasions."
         )
-    counts = long.groupby(subject)[within].size()
+    counts = long.groupby(cluster)[time].size()
     single = counts[counts == 1].index.tolist()
     if single and singletons == "error":
         raise ValueError(
@@ -114,10 +119,10 @@ def _repeated_long(data, subject, within, dv, scale, singletons, what) -> pd.Dat
             "does) or singletons='drop' to leave them out."
         )
     if single and singletons == "drop":
-        long = long[~long[subject].isin(single)]
-    if long[subject].nunique() < 2:
+        long = long[~long[cluster].isin(single)]
+    if long[cluster].nunique() < 2:
         raise ValueError("fewer than 2 subjects remain; a repeated-measures test needs more.")
-    require_variation(long[dv].astype(float), f"outcome {dv!r}", "there is no change to test",
+    require_variation(long[outcome].astype(float), f"outcome {outcome!r}", "there is no change to test",
                       "check that you passed the right column")
     return long
 
@@ -139,19 +144,19 @@ def _level_design(levels: pd.Series, order) -> np.ndarray:
 
 
 
-def rm_anova(data: pd.DataFrame, subject: str, within: str, dv: str, method: str = "mixed",
+def rm_anova(data: pd.DataFrame, cluster: str, time: str, outcome: str, method: str = "mixed",
              scale: tuple[float, float] | None = None,
              singletons: str = "error") -> RepeatedMeasuresTest:
-    """One-way repeated-measures ANOVA: does the mean of ``dv`` change across occasions?
+    """One-way repeated-measures ANOVA: does the mean of ``outcome`` change across occasions?
 
     Parameters
     ----------
     data : pandas.DataFrame
         Long data, one row per subject and occasion (rows with a missing
-        ``dv`` are dropped).
-    subject, within, dv : str
-        Columns naming the subject (a teacher), the occasion (a data cycle)
-        and the numeric outcome.
+        ``outcome`` are dropped).
+    cluster, time, outcome : str
+        Columns naming the subject measured repeatedly (a teacher), the
+        occasion (a data cycle) and the numeric outcome.
     method : {"mixed", "classic"}
         ``"mixed"`` (default) fits a linear mixed model with a random
         intercept per subject (compound symmetry) by REML, uses every
@@ -205,23 +210,23 @@ def rm_anova(data: pd.DataFrame, subject: str, within: str, dv: str, method: str
     """
     if method not in ("mixed", "classic"):
         raise ValueError(f"method must be 'mixed' or 'classic', got {method!r}.")
-    long = _repeated_long(data, subject, within, dv, scale, singletons, "ANOVA")
-    order = sorted(long[within].unique())
-    y = long[dv].astype(float)
-    residual = y - y.groupby(long[within]).transform("mean")
+    long = _repeated_long(data, cluster, time, outcome, scale, singletons, "ANOVA")
+    order = sorted(long[time].unique())
+    y = long[outcome].astype(float)
+    residual = y - y.groupby(long[time]).transform("mean")
     if np.abs(residual).max() <= RELATIVE_TOLERANCE * np.abs(y).max():
         raise ValueError(
-            f"{dv!r} is constant within every level of {within!r} (every subject has the same "
+            f"{outcome!r} is constant within every level of {time!r} (every subject has the same "
             "score on each occasion), so there is no error variance and the F test is undefined; "
             "check that you passed the right column."
         )
 
     if method == "classic":
-        wide = long.pivot(index=subject, columns=within, values=dv)[order]
+        wide = long.pivot(index=cluster, columns=time, values=outcome)[order]
         complete = wide.dropna()
         if len(complete) < 2:
             raise ValueError(
-                f"only {len(complete)} subject(s) were observed at every level of {within!r}; "
+                f"only {len(complete)} subject(s) were observed at every level of {time!r}; "
                 "the classic repeated-measures ANOVA needs at least 2. Use method='mixed'."
             )
         import pingouin
@@ -239,26 +244,26 @@ def rm_anova(data: pd.DataFrame, subject: str, within: str, dv: str, method: str
             method="classic", statistic=float(row["F"]), df1=float(row["ddof1"]),
             df2=float(row["ddof2"]), p_value=float(row["p_unc"]),
             n_subjects=len(complete), n_observations=int(complete.size),
-            means=complete.mean().rename_axis(within).rename("mean"),
+            means=complete.mean().rename_axis(time).rename("mean"),
             details={"subjects_dropped": int(len(wide) - len(complete)), "epsilon": epsilon},
         )
 
-    X = _level_design(long[within], order)
-    groups = pd.factorize(long[subject])[0]
+    X = _level_design(long[time], order)
+    groups = pd.factorize(long[cluster])[0]
     L = np.eye(X.shape[1])[1:]
-    fit = _cs_mixed_f_test(long[dv].to_numpy(float), X, groups, L)
+    fit = _cs_mixed_f_test(long[outcome].to_numpy(float), X, groups, L)
     beta = fit["beta"]
-    means = pd.Series(beta[0] + np.r_[0.0, beta[1:]], index=pd.Index(order, name=within),
+    means = pd.Series(beta[0] + np.r_[0.0, beta[1:]], index=pd.Index(order, name=time),
                       name="mean")
     return RepeatedMeasuresTest(
         method="mixed", statistic=fit["F"], df1=float(fit["df1"]), df2=fit["df2"],
-        p_value=fit["p_value"], n_subjects=int(long[subject].nunique()),
+        p_value=fit["p_value"], n_subjects=int(long[cluster].nunique()),
         n_observations=len(long), means=means,
         details={"tau2": fit["tau2"], "sigma2": fit["sigma2"], "converged": fit["converged"]},
     )
 
 
-def rm_logistic(data: pd.DataFrame, subject: str, within: str, dv: str,
+def rm_logistic(data: pd.DataFrame, cluster: str, time: str, outcome: str,
                 correlation: str = "exchangeable",
                 singletons: str = "error") -> RepeatedMeasuresTest:
     """Repeated-measures logistic regression of a 0/1 outcome on occasion, Wald test.
@@ -271,8 +276,8 @@ def rm_logistic(data: pd.DataFrame, subject: str, within: str, dv: str,
 
     Parameters
     ----------
-    data, subject, within, dv
-        As for :func:`rm_anova`; ``dv`` must be coded 0/1.
+    data, cluster, time, outcome
+        As for :func:`rm_anova`; ``outcome`` must be coded 0/1.
     correlation : {"exchangeable", "independence"}
         The working correlation within a subject. The robust covariance keeps
         the test valid under either; the estimates move a little.
@@ -295,25 +300,25 @@ def rm_logistic(data: pd.DataFrame, subject: str, within: str, dv: str,
                   "independence": sm.cov_struct.Independence}
     if correlation not in structures:
         raise ValueError(f"correlation must be one of {sorted(structures)}, got {correlation!r}.")
-    long = _repeated_long(data, subject, within, dv, None, singletons, "logistic regression")
-    values = set(pd.unique(long[dv]))
+    long = _repeated_long(data, cluster, time, outcome, None, singletons, "logistic regression")
+    values = set(pd.unique(long[outcome]))
     if not values <= {0, 1}:
         raise ValueError(
-            f"{dv!r} must be coded 0/1 for a logistic model; found values "
+            f"{outcome!r} must be coded 0/1 for a logistic model; found values "
             f"{sorted(values)[:6]}. Dichotomize it first, or use rm_anova for a scale."
         )
-    order = sorted(long[within].unique())
-    share = long.groupby(within)[dv].mean()
+    order = sorted(long[time].unique())
+    share = long.groupby(time)[outcome].mean()
     degenerate = share[(share == 0) | (share == 1)].index.tolist()
     if degenerate:
         raise ValueError(
-            f"at level(s) {degenerate} of {within!r} every {dv!r} is the same (all 0 or all 1), "
+            f"at level(s) {degenerate} of {time!r} every {outcome!r} is the same (all 0 or all 1), "
             "so the log-odds there is infinite and the Wald test undefined; merge that level "
             "with a neighbour or use an exact test."
         )
-    long = long.sort_values([subject, within])
-    X = _level_design(long[within], order)
-    model = sm.GEE(long[dv].to_numpy(float), X, groups=pd.factorize(long[subject])[0],
+    long = long.sort_values([cluster, time])
+    X = _level_design(long[time], order)
+    model = sm.GEE(long[outcome].to_numpy(float), X, groups=pd.factorize(long[cluster])[0],
                    family=sm.families.Binomial(), cov_struct=structures[correlation]())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -329,12 +334,12 @@ def rm_logistic(data: pd.DataFrame, subject: str, within: str, dv: str,
     lb = L @ beta
     chi2 = float(lb @ np.linalg.solve(L @ cov @ L.T, lb))
     df = L.shape[0]
-    means = pd.Series(expit(beta[0] + np.r_[0.0, beta[1:]]), index=pd.Index(order, name=within),
+    means = pd.Series(expit(beta[0] + np.r_[0.0, beta[1:]]), index=pd.Index(order, name=time),
                       name="probability")
     dep = fit.cov_struct.dep_params
     return RepeatedMeasuresTest(
         method=f"gee-{correlation}", statistic=chi2, df1=float(df), df2=float("nan"),
-        p_value=float(stats.chi2.sf(chi2, df)), n_subjects=int(long[subject].nunique()),
+        p_value=float(stats.chi2.sf(chi2, df)), n_subjects=int(long[cluster].nunique()),
         n_observations=len(long), means=means,
         details={"working_correlation": float(dep) if dep is not None else 0.0,
                  "converged": converged},
