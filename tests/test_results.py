@@ -92,3 +92,18 @@ def test_one_row_results_use_their_declared_columns():
                                      differential_pct=4.0, n=100, n_treatment=50, n_control=50)
     assert list(rates.tidy()["term"]) == ["overall", "treatment", "control", "differential"]
     assert rates.to_frame().equals(rates.tidy())
+
+
+def test_mixed_model_tidy_has_a_row_per_fixed_effect_with_wald_intervals():
+    from coachbook.estimators.mixed import fit_mixed
+
+    rng = np.random.default_rng(5)
+    cluster = np.repeat(np.arange(30), 5)
+    x = rng.normal(size=cluster.size)
+    y = 1.0 + 0.5 * x + rng.normal(size=30)[cluster] + rng.normal(size=cluster.size)
+    fit = fit_mixed("y ~ x", pd.DataFrame({"y": y, "x": x, "g": cluster}), cluster="g")
+    tidy = fit.tidy()
+    assert list(tidy["term"]) == list(fit.fixed_effects.index)
+    row = tidy.set_index("term").loc["x"]
+    assert row["estimate"] == fit.fixed_effects.loc["x", "estimate"]
+    assert row["conf_high"] - row["estimate"] == pytest.approx(1.959963984540054 * row["std_error"])

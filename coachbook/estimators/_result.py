@@ -57,6 +57,16 @@ def tidy_frame(rows: list[dict]) -> pd.DataFrame:
     return frame[known + [column for column in frame.columns if column not in known]]
 
 
+def wald_table_tidy(table: pd.DataFrame) -> pd.DataFrame:
+    """A fixed-effects table (``estimate``, ``se``, ``z``, ``p`` by term) as a tidy frame
+    with 95% Wald intervals."""
+    half = 1.959963984540054 * table["se"]
+    return tidy_frame([{"term": term, "estimate": table.at[term, "estimate"],
+                        "std_error": table.at[term, "se"], "statistic": table.at[term, "z"],
+                        "p_value": table.at[term, "p"], "conf_low": table.at[term, "estimate"] - half[term],
+                        "conf_high": table.at[term, "estimate"] + half[term]} for term in table.index])
+
+
 class Result:
     """Mixin for the estimators' result dataclasses (see the module docstring)."""
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
-from coachbook.estimators._result import Result, tidy_frame
+from coachbook.estimators._result import Result, wald_table_tidy
 from coachbook.estimators._validate import require_columns
 from coachbook.estimators.lmm import (LMMDesign, _dedupe, _describe, _first_best, _fixed_table,
                                       _has_intercept, _param_labels, _restarts, _run_optimizers,
@@ -172,12 +172,7 @@ class MixedFit(Result):
 
     def tidy(self) -> pd.DataFrame:
         """One row per fixed effect (Wald z tests), tidy column names."""
-        table = self.fixed_effects
-        return tidy_frame([{"term": term, "estimate": row["estimate"], "std_error": row["se"],
-                            "statistic": row["z"], "p_value": row["p"],
-                            "conf_low": row["estimate"] - 1.959963984540054 * row["se"],
-                            "conf_high": row["estimate"] + 1.959963984540054 * row["se"]}
-                           for term, row in table.iterrows()])
+        return wald_table_tidy(self.fixed_effects)
 
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 import patsy
 from scipy import optimize, stats
 
-from coachbook.estimators._result import Result, tidy_frame
+from coachbook.estimators._result import Result, wald_table_tidy
 from coachbook.estimators._validate import require_columns
 
 __all__ = ["LogitMixedFit", "fit_logit_random_intercept"]
@@ -70,12 +70,7 @@ class LogitMixedFit(Result):
 
     def tidy(self) -> pd.DataFrame:
         """One row per fixed effect (Wald z tests), tidy column names."""
-        table = self.fixed_effects
-        return tidy_frame([{"term": term, "estimate": row["estimate"], "std_error": row["se"],
-                            "statistic": row["z"], "p_value": row["p"],
-                            "conf_low": row["estimate"] - 1.959963984540054 * row["se"],
-                            "conf_high": row["estimate"] + 1.959963984540054 * row["se"]}
-                           for term, row in table.iterrows()])
+        return wald_table_tidy(self.fixed_effects)
 
 
 def _csum(g, values, n_groups):
