@@ -40,6 +40,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from coachbook.book.replication_css import _CSS
+
 #: Verdicts, best first: (word, CSS class). The rule is :func:`verdict`.
 VERDICTS = {"agrees": "cb-agrees", "close": "cb-close", "differs": "cb-differs",
             "no published number": "cb-none"}
@@ -59,35 +61,6 @@ ORIGIN_LEGEND = ("built in: the synthetic data were calibrated to this published
 #: Columns of a comparison that steer the display and are left out of the CSV.
 _STEERING = ("published_decimals", "published_se_decimals")
 
-_CSS = """<style>
-.cb-replication{border-collapse:collapse;width:100%;max-width:100%;font-size:.9em;
-  font-variant-numeric:tabular-nums}
-.cb-replication caption{text-align:left;font-weight:600;padding:.2em 0}
-.cb-replication th,.cb-replication td{padding:.25em .5em;border-bottom:1px solid #ddd;
-  vertical-align:top;text-align:right}
-.cb-replication th:first-child,.cb-replication td:first-child{text-align:left}
-.cb-replication tr.cb-group th{text-align:left;background:#f3f3f3;font-weight:600}
-.cb-replication .cb-verdict{white-space:nowrap;font-weight:600}
-.cb-replication .cb-agrees{color:#1a7a3a}.cb-replication .cb-close{color:#8a5a00}
-.cb-replication .cb-differs{color:#b3261e}.cb-replication .cb-none{color:#555}
-.cb-replication .cb-se{color:#555;white-space:nowrap}
-.cb-replication .cb-origin{display:inline-block;margin-left:.4em;padding:0 .3em;font-size:.8em;
-  font-weight:400;border:1px solid currentColor;border-radius:.3em;color:#333}
-.cb-replication .cb-origin.cb-built-in{border-style:dashed}
-.cb-legend{font-size:.85em;color:#444;margin:.2em 0}
-.cb-download{font-size:.85em}
-@media (max-width:600px){
-  .cb-replication thead{display:none}
-  .cb-replication,.cb-replication tbody,.cb-replication tr,.cb-replication td,
-  .cb-replication tr.cb-group th{display:block;width:auto}
-  .cb-replication tr{border-bottom:1px solid #ccc;padding:.3em 0}
-  .cb-replication td{border:0;text-align:left;padding:.05em .3em}
-  .cb-replication td:first-child{font-weight:600}
-  .cb-replication td[data-label]:not(:first-child)::before{content:attr(data-label) ": ";color:#555}
-}
-@media print{.cb-replication{page-break-inside:auto}.cb-replication tr{page-break-inside:avoid}
-  .cb-download{display:none}}
-</style>"""
 
 
 def _decimals(value) -> int:
@@ -226,8 +199,17 @@ class ReplicationTable:
         return "\n".join(lines)
 
     def _worst(self, n: int = 8) -> pd.DataFrame:
-        order = self.data["gap_in_se"].abs() if "gap_in_se" in self.data else self.data["gap"].abs()
-        keep = order.fillna(-1).sort_values(ascending=False, kind="stable").index[:n]
+        """The ``n`` rows with the worst verdicts, the largest gaps first (in published SEs,
+        else relative to the published number), shown in table order."""
+        severity = self.frame["Verdict"].map({"differs": 3, "close": 2, "agrees": 1}).fillna(0)
+        if "gap_in_se" in self.data:
+            size = self.data["gap_in_se"].abs()
+        else:
+            size = pd.Series(np.nan, index=self.data.index)
+        relative = self.data["gap"].abs() / self.data["published"].abs().where(self.data["published"] != 0)
+        size = size.fillna(relative).fillna(0)
+        order = pd.DataFrame({"severity": severity, "size": size})
+        keep = order.sort_values(["severity", "size"], ascending=False, kind="stable").index[:n]
         return self.frame.loc[sorted(keep)]
 
     # -- HTML -----------------------------------------------------------------------------
