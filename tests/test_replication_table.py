@@ -194,3 +194,8 @@ def test_p_values_are_judged_by_the_side_of_05_first():
     assert verdict(-0.005, 0.01, None, p_value=True) == "agrees"
     assert verdict(0.177, 0.62, None, p_value=True) == "close"       # same side, 29% apart
     assert verdict(0.04, 0.62, None, p_value=True) == "agrees"
+
+
+def test_large_numbers_get_thousands_separators():
+    assert format_number(233000.0, 0) == "233,000" and format_number(4673, 0) == "4673"
+    assert format_number(-0.0001, 2) == "0.00"

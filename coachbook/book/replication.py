@@ -79,11 +79,12 @@ def _decimals(value) -> int:
 
 
 def format_number(value, decimals: int) -> str:
-    """``value`` with ``decimals`` decimals; ``""`` for a missing value; never ``-0.00``."""
+    """``value`` with ``decimals`` decimals (thousands separated from 10,000); ``""`` for a
+    missing value; never ``-0.00``."""
     if value is None or pd.isna(value):
         return ""
-    text = f"{float(value):.{decimals}f}"
-    if text.startswith("-") and float(text) == 0:
+    text = f"{float(value):,.{decimals}f}" if abs(float(value)) >= 10_000 else f"{float(value):.{decimals}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
         text = text[1:]
     return text
 
