@@ -199,3 +199,15 @@ def test_p_values_are_judged_by_the_side_of_05_first():
 def test_large_numbers_get_thousands_separators():
     assert format_number(233000.0, 0) == "233,000" and format_number(4673, 0) == "4673"
     assert format_number(-0.0001, 2) == "0.00"
+
+
+def test_extra_columns_are_shown_as_given_and_checked():
+    frame = comparison(videos=[62, 65, 55], interval=["0.61 to 0.80", "", "0.10 to 0.20"])
+    table = replication_table(frame, extra=["videos", "interval"])
+    assert list(table.frame["videos"]) == ["62", "65", "55"]
+    assert table.frame["interval"].iloc[0] == "0.61 to 0.80"
+    assert list(table.frame.columns).index("interval") < list(table.frame.columns).index("Verdict")
+    with pytest.raises(ValueError, match="not in the comparison"):
+        replication_table(frame, extra=["nope"])
+    with pytest.raises(ValueError, match="as a list"):
+        replication_table(frame, extra="videos")

@@ -7,11 +7,18 @@ generators of ``coachbook.synth`` (their outputs are the bundled data files;
 the estimators the chapters need are in ``coachbook.estimators`` and
 ``coachbook.studies``). The appendix on the synthetic data documents the
 generators, so it may import them.
+
+Every notebook's first cell, the hidden install cell
+(``coachbook.book.notebooks.install_cell_source``, tagged ``remove-cell``), is setup
+under the same rules: short, no definitions, its ``%pip`` read as IPython reads it.
 """
 import ast
 import json
 
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
+
+from coachbook.book.notebooks import install_cell_source
 from conftest import ROOT
 
 MAX_LINES = 25
@@ -29,9 +36,9 @@ def _code_cells(path):
 
 
 def _parse(source):
-    """The cell as Python, with IPython magics and shell lines blanked out."""
-    lines = ["" if line.startswith(("%", "!")) else line for line in source.splitlines()]
-    return ast.parse("\n".join(lines))
+    """The cell as Python, as IPython runs it: magics and shell lines (``%pip``, ``!ls``, at
+    any indentation, as in the install cell) become calls of ``get_ipython()``."""
+    return ast.parse(TransformerManager().transform_cell(source))
 
 
 def _definitions(tree):
@@ -89,6 +96,13 @@ def test_no_synth_imports(path):
     offenders = [f"{_where(path, n)}: imports {m}" for n, src, _ in _code_cells(path) for m in _synth_imports(_parse(src))]
     assert not offenders, ("chapters use the bundled data and coachbook.estimators / coachbook.studies, not the "
                            "generators:\n" + "\n".join(offenders))
+
+
+def test_install_cell_keeps_the_rules():
+    tree = _parse(install_cell_source())
+    assert not _definitions(tree) and not _synth_imports(tree)
+    assert len(install_cell_source().splitlines()) <= MAX_LINES
+    assert "run_line_magic" in ast.unparse(tree), "the indented %pip was not read as a magic"
 
 
 def test_checks_catch_offenders():

@@ -14,8 +14,10 @@ Where the data live
    ``data/`` in the repository);
 2. otherwise the ``data/`` folder of the repository the package was installed
    from (``pip install -e .``);
-3. otherwise (the package was installed without the repository, as in Colab
-   after ``pip install "git+<repository URL>"``) each file is downloaded once
+3. otherwise the copy of ``data/`` that a wheel carries as package data,
+   ``coachbook/_data`` (``pip install .`` or ``pip install "git+<repository
+   URL>"``, as the chapters' first cell does in Colab; setup.py copies it);
+4. otherwise (an install without that copy) each file is downloaded once
    from the repository, ``<raw URL>/data/<name>.csv``, into a cache folder
    (``COACHBOOK_CACHE``, else ``~/.cache/coachbook``) and read from there. The
    address comes from :data:`REPOSITORY_URL` and :data:`REPOSITORY_BRANCH`,
@@ -46,6 +48,8 @@ REPOSITORY_BRANCH = "main"
 REPOSITORY_PATH_TO_BOOK = ""
 
 _REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+#: Where a wheel carries its copy of ``data/`` (setup.py, ``build_py_with_data``).
+PACKAGED_DATA = Path(__file__).resolve().parents[1] / "_data"
 _NAME = re.compile(r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*")
 _TIMEOUT = 30  # seconds per download
 
@@ -63,12 +67,14 @@ class DataDownloadError(ValueError):
 
 
 def _bundled_dir() -> Path | None:
-    """The repository's ``data/`` folder, or None when the package was installed without it."""
+    """The repository's ``data/`` folder, else the wheel's copy of it, else None (download)."""
     folder = _REPOSITORY_ROOT / "data"
     # pyproject.toml beside it: the package sits in its repository (a clone, `pip install -e .`),
     # not in site-packages, where an unrelated package may have left a folder named data/.
     if folder.is_dir() and (_REPOSITORY_ROOT / "pyproject.toml").is_file():
         return folder
+    if PACKAGED_DATA.is_dir():
+        return PACKAGED_DATA
     return None
 
 

@@ -7,6 +7,13 @@ clean; ``pytest --nbval`` then checks that the stored outputs are what the code
 produces. ``python -m coachbook.book.notebooks from-script draft.py chapter.ipynb``
 turns a percent-format draft into a notebook.
 
+Every chapter notebook starts with the same hidden cell (:func:`install_cell_source`):
+in Colab, Binder or any Python without the package it installs ``coachbook`` from
+the repository that ``_config.yml`` names, and where the package is installed it
+does nothing and prints nothing. ``python -m coachbook.book.notebooks install-cell
+[paths...]`` inserts it, or brings it up to date, in every chapter notebook (or the
+ones named); ``from-script`` starts each new notebook with it.
+
 ``execute`` also prints a timing report. With ``--record-status`` (``make
 status``) it records, for the book's status page
 (``chapters/appendices/status.md``), each notebook's execution time and status
@@ -57,6 +64,114 @@ def toc_pages(toc_file: Path | None = None) -> list[str]:
 
     walk({key: value for key, value in toc.items() if key != "root"})
     return [re.sub(r"\.(md|ipynb|rst)$", "", page) for page in pages]
+
+
+# --- The first cell: install the package where it is missing (Colab, Binder) -------------
+
+#: Tags of the install cell: ``remove-cell`` keeps it out of the book's pages and the PDF (the
+#: book is built where coachbook is installed; a toggle above every title would show nothing
+#: a reader needs); Jupyter, Colab and Binder ignore tags, so there it runs as the first cell.
+#: ``install-coachbook`` marks it for :func:`with_install_cell` and the tests.
+INSTALL_TAGS = ("remove-cell", "install-coachbook")
+#: Set to a local folder (a checkout) or any pip requirement to install from there instead.
+INSTALL_FROM_VARIABLE = "COACHBOOK_INSTALL_FROM"
+
+
+def install_cell_source(config_file: Path | None = None) -> str:
+    """The text of every chapter notebook's first cell, from ``repository`` in ``_config.yml``.
+
+    When ``coachbook`` imports, the cell does nothing and prints nothing (nbval compares
+    outputs). Otherwise it pip-installs ``coachbook @ git+<repository.url>@<repository.branch>``
+    (or what :data:`INSTALL_FROM_VARIABLE` names) and ``myst-nb``, whose ``glue`` the
+    chapters use. pip builds a wheel, and the wheel carries the data (setup.py).
+    """
+    import yaml
+
+    config_file = Path(config_file) if config_file is not None else ROOT / "_config.yml"
+    if not config_file.is_file():
+        raise ValueError(f"no book configuration at {config_file}: the install cell names the "
+                         "repository from its repository.url")
+    repository = (yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}).get("repository") or {}
+    url = str(repository.get("url") or "").rstrip("/")
+    if not url.startswith("https://"):
+        raise ValueError(f"{config_file.name}: repository.url must be an https:// address of the "
+                         f"book's repository, got {url!r}")
+    branch = str(repository.get("branch") or "main")
+    path = str(repository.get("path_to_book") or "").strip("/")
+    subdirectory = f"#subdirectory={path}" if path else ""
+    return (
+        "# In Colab or any Python without the book's package, install it (where it is installed,\n"
+        f"# this cell does nothing). {INSTALL_FROM_VARIABLE}=<a local checkout> installs from there.\n"
+        "try:\n"
+        "    import coachbook\n"
+        "except ModuleNotFoundError:\n"
+        "    import importlib, os\n"
+        f'    source = (os.environ.get("{INSTALL_FROM_VARIABLE}")\n'
+        f'              or "coachbook @ git+{url}@{branch}{subdirectory}")\n'
+        '    %pip install --quiet "{source}" myst-nb\n'
+        "    importlib.invalidate_caches()"
+    )
+
+
+def is_install_cell(cell) -> bool:
+    """Whether a notebook cell is the install cell (a code cell tagged ``install-coachbook``)."""
+    return cell.get("cell_type") == "code" and INSTALL_TAGS[-1] in cell.get("metadata", {}).get("tags", [])
+
+
+def with_install_cell(nb, source: str | None = None):
+    """The notebook ``nb`` (changed in place and returned) starting with the install cell.
+
+    An existing install cell first in the notebook gets the current text; otherwise the
+    cell is inserted first, with no outputs and execution count 1, and the counts of the
+    cells after it move up by one: what re-executing the notebook would store, so an
+    insertion needs no re-execution. An install cell anywhere else is a ``ValueError``.
+    """
+    import nbformat
+
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise ValueError(f"expected a notebook (nbformat.read(...)), got {type(nb).__name__}")
+    source = install_cell_source() if source is None else source
+    misplaced = [n for n, cell in enumerate(nb["cells"]) if n and is_install_cell(cell)]
+    if misplaced:
+        raise ValueError(f"the install cell must be the notebook's first cell; found it at cell {misplaced[0]}")
+    if nb["cells"] and is_install_cell(nb["cells"][0]):
+        first = nb["cells"][0]
+        first["source"] = source
+        first["metadata"]["tags"] = list(INSTALL_TAGS)
+        first["outputs"] = []
+        return nb
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": list(INSTALL_TAGS)})
+    if nb.get("nbformat", 4) == 4 and nb.get("nbformat_minor", 0) < 5:
+        cell.pop("id", None)
+    else:
+        cell["id"] = "install-coachbook"
+    counted = [c for c in nb["cells"] if c.get("cell_type") == "code" and c.get("execution_count") is not None]
+    if counted:
+        for other in counted:
+            other["execution_count"] += 1
+            for output in other.get("outputs", []):   # an execute_result repeats its cell's count
+                if output.get("execution_count") is not None:
+                    output["execution_count"] += 1
+        cell["execution_count"] = 1
+    nb["cells"].insert(0, cell)
+    return nb
+
+
+def add_install_cell(path: Path) -> bool:
+    """Give the notebook file its install cell (:func:`with_install_cell`); True if it changed."""
+    import nbformat
+
+    path = Path(path)
+    if path.suffix != ".ipynb" or not path.is_file():
+        raise ValueError(f"not a notebook file: {path}")
+    before = path.read_text(encoding="utf-8")
+    nb = with_install_cell(nbformat.reads(before, as_version=4))
+    after = nbformat.writes(nb)
+    after += "" if after.endswith("\n") else "\n"   # as nbformat.write ends the file
+    if after == before:
+        return False
+    path.write_text(after, encoding="utf-8")
+    return True
 
 
 def chapter_notebooks() -> list[Path]:
@@ -170,7 +285,7 @@ def from_percent_script(text: str):
         cell.pop("id", None)
         nb.cells.append(cell)
     nb.nbformat_minor = 4
-    return nb
+    return with_install_cell(nb)
 
 
 def main(argv: list[str]) -> int:
@@ -178,6 +293,13 @@ def main(argv: list[str]) -> int:
         import nbformat
 
         nbformat.write(from_percent_script(Path(argv[1]).read_text(encoding="utf-8")), argv[2])
+        return 0
+    if argv and argv[0] == "install-cell":
+        paths = [Path(a).resolve() for a in argv[1:]] or chapter_notebooks()
+        changed = [path for path in paths if add_install_cell(path)]
+        for path in changed:
+            print(f"install cell written: {_shown(path)}")
+        print(f"{len(changed)} of {len(paths)} notebooks changed")
         return 0
     if not argv or argv[0] != "execute":
         print(__doc__)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import html
 import math
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -284,8 +284,8 @@ class ReplicationTable:
 
 def replication_table(comparison: pd.DataFrame, labels: Mapping[str, str] | None = None,
                       title: str | None = None, summary: bool | None = None,
-                      csv_name: str = "replication.csv", p_value: pd.Series | None = None
-                      ) -> ReplicationTable:
+                      csv_name: str = "replication.csv", p_value: pd.Series | None = None,
+                      extra: Sequence[str] = ()) -> ReplicationTable:
     """The reader's published-vs-replicated table of a comparison.
 
     Parameters
@@ -312,6 +312,10 @@ def replication_table(comparison: pd.DataFrame, labels: Mapping[str, str] | None
     p_value : Series, optional
         The replicated p-values, aligned with ``comparison``: added as a
         column (a reader checks "same side of .05" there).
+    extra : sequence of str
+        Other columns of ``comparison`` to show before the gap, named as they
+        are (``"replicated 95% CI"``): text as it is, whole numbers as
+        integers, other numbers at two decimals.
 
     Returns
     -------
@@ -331,6 +335,10 @@ def replication_table(comparison: pd.DataFrame, labels: Mapping[str, str] | None
                          "coachbook.book.compare.compare or published.side_by_side.")
     if comparison.empty:
         raise ValueError("comparison has no rows: nothing to show.")
+    absent = [c for c in extra if c not in comparison]
+    if isinstance(extra, str) or absent:
+        raise ValueError(f"extra names columns to show, as a list; not in the comparison: "
+                         f"{[extra] if isinstance(extra, str) else absent}.")
     if p_value is not None and len(p_value) != len(comparison):
         raise ValueError(f"p_value has {len(p_value)} values for {len(comparison)} rows; align them.")
     labels = dict(labels or {})
@@ -369,6 +377,9 @@ def replication_table(comparison: pd.DataFrame, labels: Mapping[str, str] | None
         replicated_cells.append(_with_se(rep, rep_se))
     shown["Published (SE)" if has_se else "Published"] = published_cells
     shown["Replicated (SE)" if "replicated_se" in data else "Replicated"] = replicated_cells
+    for column in extra:
+        shown[column] = [v if isinstance(v, str) else format_number(v, 0 if float(v).is_integer() else 2)
+                         if v is not None and not pd.isna(v) else "" for v in data[column]]
     if p_value is not None:
         shown["Replicated p"] = [format_p(v) for v in np.asarray(p_value, dtype=float)]
     if "gap_in_se" in data:
