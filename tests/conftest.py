@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -73,7 +74,7 @@ def run(command: list[str], timeout: float | None = None, **kwargs) -> subproces
     (``nice``), so that they take the CPU the tests leave and do not slow them down."""
     if _SESSION_OVER.is_set():
         raise RuntimeError(f"the test session is over; not starting {command[0]}")
-    background = threading.current_thread() in (BOOK_WORK.thread, EARLY_WORK.thread)
+    background = threading.current_thread().name.startswith((BookWork.name, EarlyWork.name))
     if background and shutil.which("nice"):
         command = ["nice", "-n", str(BACKGROUND_NICENESS), *command]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
@@ -87,6 +88,26 @@ def run(command: list[str], timeout: float | None = None, **kwargs) -> subproces
     finally:
         _PROCESSES.discard(process)
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def run_script_under_kernels(script: str, root: Path, runs: list[tuple[str, dict[str, str]]],
+                             drop: tuple[str, ...] = ("OPENBLAS_CORETYPE",)) -> dict[str, dict]:
+    """Run the Python ``script`` once per ``(label, environment)`` of ``runs``, each in a fresh
+    interpreter whose environment is this one without the variables in ``drop`` and with the
+    run's own (an ``OPENBLAS_CORETYPE``, a thread count); returns, by label, the JSON object
+    the script printed on its last line, or ``{"error": <the end of its stderr>}``.
+
+    The kernel checks of tests/test_mqi_replication.py and tests/test_multilevel.py use it,
+    as ``EARLY_STEPS`` that run in the background from the start of the session."""
+    import json
+
+    base = {key: value for key, value in os.environ.items() if key not in drop}
+    results = {}
+    for label, overrides in runs:
+        proc = run([sys.executable, "-c", script], timeout=300, cwd=root, env={**base, **overrides})
+        results[label] = (json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0
+                          else {"error": proc.stderr[-2000:]})
+    return results
 
 
 def jupyter_book_build(builder: str, *extra: str) -> tuple[subprocess.CompletedProcess, str, float]:
@@ -130,9 +151,10 @@ class BookWork:
 
     When collection selects a test that uses ``built_book``, the HTML build starts
     at once; when it is done, the steps that test modules declare for their
-    fixtures run one after the other (``BOOK_STEPS = {"fixture name": function}``,
+    fixtures run, two at a time (:attr:`workers`), (``BOOK_STEPS = {"fixture name": function}``,
     each ``function(html_folder)`` returning that fixture's value; the browser pass,
-    the LaTeX build). The tests that use these fixtures are moved to the end of the
+    the LaTeX build); a step that must follow another says so as ``function.after =
+    ("other fixture name",)``. The tests that use these fixtures are moved to the end of the
     run, so that the work has had the whole run to finish; each fixture waits for
     its step's result and raises what the step raised (a failure, a skip).
     Without this (``built_book`` not selected, ``--collect-only``), fixtures do
@@ -158,6 +180,10 @@ class BookWork:
         self.thread = threading.Thread(target=self._work, name=self.name, daemon=True)
         self.thread.start()
 
+    #: steps run at once after ``prepare`` (two cores: the tests take one while they run, and
+    #: at the end of the run, when the tests wait, both cores go to the steps)
+    workers = 2
+
     def _work(self) -> None:
         html: Path | None = None
         failure: BaseException | None = None
@@ -166,17 +192,30 @@ class BookWork:
             html = self.prepare()
         except BaseException as error:  # pytest.fail() included: reported by built_book's users
             failure = error
-        for name, step in self.steps.items():
-            value, error = None, failure
+        self._finish(self.prepared, html, failure, time.perf_counter() - start)
+
+        def one(name, step):
+            for before in getattr(step, "after", ()):  # a step that needs another's result or files
+                if before in self.done:
+                    self.done[before].wait()
+            begun, value, error = time.perf_counter(), None, failure
             if failure is None:
                 try:
                     value = step(html)
                 except BaseException as raised:
                     error = raised
-            self.seconds[name] = time.perf_counter() - start
-            self.outcome[name] = (value, error)
-            self.done[name].set()
-            start = time.perf_counter()
+            self._finish(name, value, error, time.perf_counter() - begun)
+
+        rest = [(name, step) for name, step in self.steps.items() if name != self.prepared]
+        # a step named in another's ``after`` goes first, so no worker waits on a step not started
+        rest.sort(key=lambda item: not any(item[0] in getattr(step, "after", ()) for _, step in rest))
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=self.name) as pool:
+            list(pool.map(lambda item: one(*item), rest))
+
+    def _finish(self, name: str, value, error: BaseException | None, seconds: float) -> None:
+        self.seconds[name] = seconds
+        self.outcome[name] = (value, error)
+        self.done[name].set()
 
     def scheduled(self, fixture: str) -> bool:
         return fixture in self.done
@@ -272,6 +311,9 @@ def _schedule_early_work(config, items: list[pytest.Item]) -> None:
 def pytest_sessionfinish(session, exitstatus):
     BOOK_WORK.stop()
     EARLY_WORK.stop()
+    notebooks = session.config.stash.get(NOTEBOOK_RUNS, None)
+    if notebooks is not None:
+        notebooks.stop_warm_kernels()
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -419,8 +461,15 @@ class EmptyFolderNotebooks:
     cell under nbval, and the standalone test of that notebook fails too.
     """
 
+    #: Imported, without binding a name, in a kernel started ahead of its notebook (every
+    #: chapter imports these first): the import time overlaps the previous notebook's run.
+    WARM_MODULES = ("numpy", "pandas", "altair", "scipy.stats", "statsmodels.formula.api",
+                    "coachbook.book", "coachbook.studies", "coachbook.estimators")
+
     def __init__(self) -> None:
         self.runs: dict[Path, NotebookRun] = {}
+        self.following: dict[Path, Path] = {}        # notebook -> the notebook nbval runs next
+        self.warming: dict[Path, tuple[threading.Thread, dict]] = {}
 
     def install(self, items: list[pytest.Item]) -> None:
         try:
@@ -440,16 +489,75 @@ class EmptyFolderNotebooks:
             for cell in cells:
                 self._watch(cell, run)
 
-    @staticmethod
-    def _isolate(notebook, run: NotebookRun) -> None:
+    def plan(self, items: list[pytest.Item]) -> None:
+        """Which notebook nbval runs after which, in the final order of ``items``."""
+        paths: list[Path] = []
+        for item in items:
+            path = Path(str(item.path)).resolve()
+            if path in self.runs and (not paths or paths[-1] != path):
+                paths.append(path)
+        self.following = dict(zip(paths, paths[1:]))
+
+    def _folder(self, run: NotebookRun) -> Path:
+        """The notebook's empty folder (made once): a new temporary folder with only its copy."""
+        if run.folder is None:
+            folder = Path(tempfile.mkdtemp(prefix=f"nbval-{run.path.stem}-"))
+            shutil.copyfile(run.path, folder / run.path.name)
+            run.folder, run.folder_contents = folder, sorted(os.listdir(folder))
+        return run.folder
+
+    def _warm_next(self, path: Path, start_kernel, args, kwargs) -> None:
+        """Start the kernel of the notebook after ``path`` now, in its folder, in a thread, and
+        import :data:`WARM_MODULES` in it silently (no output, no history, no names bound)."""
+        following = self.following.get(path)
+        if following is None or following in self.warming or _SESSION_OVER.is_set():
+            return
+        slot: dict = {"args": args, "kwargs": {k: v for k, v in kwargs.items() if k != "cwd"}}
+        folder = self._folder(self.runs[following])
+        code = ("import importlib as _warm\n"
+                f"for _module in {self.WARM_MODULES!r}:\n    _warm.import_module(_module)\n"
+                "del _warm, _module")
+
+        def start():
+            try:
+                kernel = start_kernel(*args, **{**slot["kwargs"], "cwd": str(folder)})
+                msg_id = kernel.kc.execute(code, silent=True, store_history=False)
+                kernel.await_reply(msg_id, timeout=120)
+                slot["kernel"] = kernel
+            except Exception as error:  # the notebook then starts its own kernel, as nbval does
+                slot["error"] = error
+
+        thread = threading.Thread(target=start, name=f"warm-{following.stem}", daemon=True)
+        self.warming[following] = (thread, slot)
+        thread.start()
+
+    def _warmed(self, path: Path, args, kwargs):
+        """The kernel started ahead for ``path`` if it was started the way nbval asks now."""
+        if path not in self.warming:
+            return None
+        thread, slot = self.warming.pop(path)
+        thread.join()
+        kernel = slot.get("kernel")
+        same = slot["args"] == args and slot["kwargs"] == {k: v for k, v in kwargs.items() if k != "cwd"}
+        if kernel is not None and not same:
+            kernel.stop()
+            return None
+        return kernel
+
+    def stop_warm_kernels(self) -> None:
+        for thread, slot in self.warming.values():
+            thread.join(timeout=30)
+            if slot.get("kernel") is not None:
+                slot["kernel"].stop()
+        self.warming.clear()
+
+    def _isolate(self, notebook, run: NotebookRun) -> None:
         import nbval.plugin
 
         setup, teardown = notebook.setup, notebook.teardown
 
         def setup_in_empty_folder():
-            folder = Path(tempfile.mkdtemp(prefix=f"nbval-{run.path.stem}-"))
-            shutil.copyfile(run.path, folder / run.path.name)
-            run.folder, run.folder_contents = folder, sorted(os.listdir(folder))
+            folder = self._folder(run)
             running_kernel = nbval.plugin.RunningKernel
 
             def kernel_in_folder(*args, **kwargs):
@@ -457,7 +565,9 @@ class EmptyFolderNotebooks:
                     raise RuntimeError("nbval no longer passes cwd= to RunningKernel; "
                                        "update EmptyFolderNotebooks in tests/conftest.py")
                 kwargs["cwd"] = str(folder)
-                return running_kernel(*args, **kwargs)
+                kernel = self._warmed(run.path, args, kwargs) or running_kernel(*args, **kwargs)
+                self._warm_next(run.path, running_kernel, args, kwargs)
+                return kernel
 
             nbval.plugin.RunningKernel = kernel_in_folder
             try:
@@ -538,6 +648,7 @@ def pytest_collection_modifyitems(session, config, items):
     _schedule_book_work(config, items)
     _schedule_early_work(config, items)
     plugin.order(items)
+    plugin.plan(items)
     config.stash[NOTEBOOK_RUNS] = plugin
 
 

@@ -233,20 +233,10 @@ def run_under_kernels(root) -> dict:
     """Run :data:`_KERNEL_SCRIPT` under the default kernel and each of :data:`_KERNELS`;
     return each run's JSON, or its error. Started in the background at the beginning of
     the session (tests/conftest.py, ``EARLY_STEPS``)."""
-    import json
-    import os
-    import sys
+    from conftest import run_script_under_kernels
 
-    from conftest import run
-
-    base_env = {k: v for k, v in os.environ.items()
-                if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
-    results = {}
-    for label, env in [("default", base_env), *((label, {**base_env, **env}) for label, env in _KERNELS)]:
-        proc = run([sys.executable, "-c", _KERNEL_SCRIPT], timeout=300, cwd=root, env=env)
-        results[label] = (json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0
-                          else {"error": proc.stderr[-2000:]})
-    return results
+    return run_script_under_kernels(_KERNEL_SCRIPT, root, [("default", {}), *_KERNELS],
+                                    drop=("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"))
 
 
 EARLY_STEPS = {"kernel_runs": run_under_kernels}

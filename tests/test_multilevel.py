@@ -404,17 +404,12 @@ KERNEL_CORES = [None, "Sandybridge", "Prescott"]
 def run_under_kernels(root) -> dict:
     """Run :data:`KERNEL_SCRIPT` under the default kernel and each of :data:`KERNEL_CORES`,
     in the background from the start of the session (tests/conftest.py, ``EARLY_STEPS``)."""
-    from conftest import run
+    from conftest import run_script_under_kernels
 
-    base = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
-    base.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
-    out = {}
-    for core in KERNEL_CORES:
-        env = dict(base) if core is None else {**base, "OPENBLAS_CORETYPE": core}
-        proc = run([sys.executable, "-c", KERNEL_SCRIPT], timeout=300, env=env, cwd=root)
-        out[str(core)] = (json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0
-                          else {"error": proc.stderr[-2000:]})
-    return out
+    pinned = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    return run_script_under_kernels(
+        KERNEL_SCRIPT, root,
+        [(str(core), pinned if core is None else {**pinned, "OPENBLAS_CORETYPE": core}) for core in KERNEL_CORES])
 
 
 EARLY_STEPS = {"mixed_kernel_runs": run_under_kernels}

@@ -5,7 +5,7 @@ measurement) and the trial chapters (teacher-outcomes) are refitted with
 lme4/lmerTest, and the intent-to-treat regressions with estimatr, on the very
 data the package fits (written to a temporary folder as CSV). The R scripts are
 in ``tests/r/``: one Rscript call fits every mixed model, one every ITT model,
-and both run while Python fits its side.
+and both run in the background from the start of the session (``EARLY_STEPS``).
 
 Models (the chapters' own calls): the linear growth of the preconference
 composite with a random intercept and slope per pair (REML); random-intercept
@@ -48,7 +48,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from functools import cached_property
 from pathlib import Path
 
@@ -159,52 +158,62 @@ def _python_itt(year1, midhigh):
 # --------------------------------------------------------------------------
 # Running R
 # --------------------------------------------------------------------------
-class _RJob:
-    """One Rscript run, started at once and read when first needed."""
+def _r_output(script: str, result) -> dict:
+    """The JSON object an Rscript printed last, or ``{"error": ...}``."""
+    if result.returncode != 0:
+        return {"error": f"{script} failed (exit {result.returncode}):\n{result.stderr[-3000:]}"}
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    if not lines:
+        return {"error": f"{script} printed nothing:\n{result.stderr[-3000:]}"}
+    return json.loads(lines[-1])
 
-    def __init__(self, rscript: str, script: str, folder: Path):
-        self.script = script
-        self.proc = subprocess.Popen([rscript, str(R_DIR / script), str(folder)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self._result = None
 
-    def result(self) -> dict:
-        if self._result is None:
-            try:
-                out, err = self.proc.communicate(timeout=300)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.communicate()
-                pytest.fail(f"{self.script} did not finish within 300 s")
-            if self.proc.returncode != 0:
-                pytest.fail(f"{self.script} failed (exit {self.proc.returncode}):\n{err[-3000:]}")
-            lines = [line for line in out.splitlines() if line.strip()]
-            if not lines:
-                pytest.fail(f"{self.script} printed nothing:\n{err[-3000:]}")
-            self._result = json.loads(lines[-1])
-        if "missing" in self._result:
-            pytest.skip(f"R package(s) {', '.join(self._result['missing'])} not installed; "
-                        f"install with `{INSTALL}`")
-        return self._result
+def run_r_scripts(root: Path) -> dict:
+    """Write the frames and run both R scripts on them; by family (``lme4``, ``estimatr``),
+    what each printed. Started in the background at the beginning of the session
+    (tests/conftest.py, ``EARLY_STEPS``); R's fits overlap the rest of the suite."""
+    import tempfile
+
+    from conftest import run
+
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        return {"skip": "Rscript not found: the R cross-check needs R, lme4, lmerTest and "
+                        f"estimatr (`{INSTALL}`)"}
+    folder = Path(tempfile.mkdtemp(prefix="r-crosscheck-"))
+    pcs, _, frame = _tn_frames()
+    year1, survey1, midhigh = _mqi_frames()
+    for name, table in {"pcs": pcs, "lessons": frame, "survey1": survey1, "year1": year1,
+                        "midhigh": midhigh}.items():
+        table.to_csv(folder / f"{name}.csv", index=False)
+    outputs = {}
+    for family, script in (("lme4", "lme4_models.R"), ("estimatr", "estimatr_itt.R")):
+        outputs[family] = _r_output(script, run([rscript, str(R_DIR / script), str(folder)],
+                                                timeout=300, cwd=root))
+    shutil.rmtree(folder, ignore_errors=True)
+    return outputs
+
+
+EARLY_STEPS = {"r_results": run_r_scripts}
+
+
+@pytest.fixture(scope="module")
+def r_results(root) -> dict:
+    from conftest import book_work
+
+    return book_work("r_results", lambda: run_r_scripts(root))
 
 
 class _Crosscheck:
-    """The data on disk, both Rscript runs started, the Python fits made when first used."""
+    """The frames of the chapters and the Python fits, made when first used; R's results come
+    from :func:`run_r_scripts`."""
 
-    def __init__(self, folder: Path):
-        rscript = shutil.which("Rscript")
-        if rscript is None:
-            pytest.skip("Rscript not found: the R cross-check needs R, lme4, lmerTest and "
-                        f"estimatr (`{INSTALL}`)")
+    def __init__(self, outputs: dict):
+        if "skip" in outputs:
+            pytest.skip(outputs["skip"])
+        self.outputs = outputs
         self.pcs, self.lessons, self.frame = _tn_frames()
         self.year1, self.survey1, self.midhigh = _mqi_frames()
-        self.pcs.to_csv(folder / "pcs.csv", index=False)
-        self.frame.to_csv(folder / "lessons.csv", index=False)
-        self.survey1.to_csv(folder / "survey1.csv", index=False)
-        self.year1.to_csv(folder / "year1.csv", index=False)
-        self.midhigh.to_csv(folder / "midhigh.csv", index=False)
-        self._jobs = {"lme4": _RJob(rscript, "lme4_models.R", folder),
-                      "estimatr": _RJob(rscript, "estimatr_itt.R", folder)}
 
     @cached_property
     def mixed(self) -> dict:
@@ -215,32 +224,27 @@ class _Crosscheck:
         return _python_itt(self.year1, self.midhigh)
 
     def r(self, family: str) -> dict:
-        return self._jobs[family].result()
-
-    def close(self) -> None:
-        """Stop an Rscript whose results no selected test asked for."""
-        for job in self._jobs.values():
-            if job.proc.poll() is None:
-                job.proc.kill()
-            job.proc.communicate()
+        result = self.outputs[family]
+        if "error" in result:
+            pytest.fail(result["error"])
+        if "missing" in result:
+            pytest.skip(f"R package(s) {', '.join(result['missing'])} not installed; "
+                        f"install with `{INSTALL}`")
+        return result
 
 
 @pytest.fixture(scope="module")
-def check(tmp_path_factory):
-    crosscheck = _Crosscheck(tmp_path_factory.mktemp("r_crosscheck"))
-    yield crosscheck
-    crosscheck.close()
+def check(r_results):
+    return _Crosscheck(r_results)
 
 
 @pytest.fixture(scope="module")
 def lme4(check) -> dict:
-    check.mixed  # Python fits while R runs
     return check.r("lme4")
 
 
 @pytest.fixture(scope="module")
 def estimatr(check) -> dict:
-    check.itt
     return check.r("estimatr")
 
 
