@@ -91,8 +91,10 @@ def violations(tree, module, is_package=False):
 
 
 def _parse_cell(source):
-    lines = ["" if line.startswith(("%", "!")) else line for line in source.splitlines()]
-    return ast.parse("\n".join(lines))
+    """A notebook cell as IPython runs it (magics at any indentation become calls)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return ast.parse(TransformerManager().transform_cell(source))
 
 
 def notebook_synth_imports(path):

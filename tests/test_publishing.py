@@ -191,7 +191,12 @@ def test_package_copy_of_the_repository_setting_matches_config():
 
 def test_readme_colab_line_installs_from_the_configured_repository():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f'%pip install --quiet "coachbook @ git+{CONFIG["repository"]["url"]}" myst-nb' in readme
+    repository = CONFIG["repository"]
+    line = (f'%pip install --quiet "coachbook @ git+{repository["url"].rstrip("/")}@{repository.get("branch", "main")}"'
+            ' myst-nb')
+    assert line in readme
+    assert f'or "coachbook @ git+{repository["url"].rstrip("/")}@{repository.get("branch", "main")}")' in \
+        notebooks.install_cell_source(), "the README's line and the chapters' install cell name other sources"
 
 
 @pytest.fixture
