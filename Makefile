@@ -1,5 +1,6 @@
 # Two commands on a fresh machine with Python 3.11:
 #   make book   build the HTML book (creates .venv from requirements.txt when missing)
+#   make student  the same book without solutions, in _build/student/html
 #   make test   run every test: unit tests, nbval over every chapter, the -W book build
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -12,7 +13,7 @@ export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: book test test-kernels execute status data pdf clean venv
+.PHONY: book student test test-kernels execute status data pdf clean venv
 
 venv: $(VENV)/.installed
 
@@ -25,6 +26,18 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Book built: $(CURDIR)/_build/html/index.html"
+
+# The student edition: the same book without the solutions to its exercises (sphinx-exercise's
+# hide_solutions, which coachbook.book.student_edition extends to gated solutions), in
+# $(STUDENT_OUTPUT)/html beside the full book; its configuration is _config.yml plus that setting.
+STUDENT_OUTPUT ?= _build/student
+STUDENT_WORK := $(STUDENT_OUTPUT)/work
+
+student: venv
+	$(BIN)/python -m coachbook.book.student_edition _config.yml $(STUDENT_WORK)/_config.yml
+	$(BIN)/jupyter-book build . --config $(STUDENT_WORK)/_config.yml --path-output $(STUDENT_WORK) -W -n --keep-going
+	rm -rf $(STUDENT_OUTPUT)/html && cp -r $(STUDENT_WORK)/_build/html $(STUDENT_OUTPUT)/html
+	@echo "Student edition built: $(abspath $(STUDENT_OUTPUT))/html/index.html"
 
 test: venv $(BROWSER_DEPS)
 	$(BIN)/python -m pytest
