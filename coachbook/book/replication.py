@@ -32,15 +32,15 @@ the same strings as the HTML.
 """
 from __future__ import annotations
 
+import base64
 import html
 import math
-import urllib.parse
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from coachbook.book.replication_css import _CSS
+from coachbook.book.replication_css import _CSS, stacked_labels
 
 #: Verdicts, best first: (word, CSS class). The rule is :func:`verdict`.
 VERDICTS = {"agrees": "cb-agrees", "close": "cb-close", "differs": "cb-differs",
@@ -232,13 +232,13 @@ class ReplicationTable:
                     origin = str(row.get("Origin", "") or "")
                     mark = (f' <span class="cb-origin cb-{origin.replace(" ", "-")}">{html.escape(origin)}'
                             "</span>" if origin else "")
-                    cells.append(f'<td data-label="{c}" class="cb-verdict {VERDICTS[row[c]]}">{text}'
-                                 f"{mark}</td>")
+                    cells.append(f'<td class="cb-verdict {VERDICTS[row[c]]}">{text}{mark}</td>')
                 else:
-                    cells.append(f'<td data-label="{html.escape(c)}">{text}</td>')
+                    cells.append(f"<td>{text}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
         caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
-        return (f'<table class="cb-replication">{caption}<thead><tr>{head}</tr></thead>'
+        name, labels = stacked_labels(columns)
+        return (f'{labels}<table class="cb-replication {name}">{caption}<thead><tr>{head}</tr></thead>'
                 f"<tbody>{''.join(body)}</tbody></table>")
 
     def glue(self, name: str) -> None:
@@ -260,7 +260,7 @@ class ReplicationTable:
         return round_frame(data).to_csv(index=False, lineterminator="\n")
 
     def _download(self) -> str:
-        href = "data:text/csv;charset=utf-8," + urllib.parse.quote(self.csv())
+        href = "data:text/csv;charset=utf-8;base64," + base64.b64encode(self.csv().encode()).decode()
         return (f'<p class="cb-download"><a download="{html.escape(self.csv_name)}" href="{href}">'
                 f"Download the full table (CSV, {len(self.data)} rows)</a></p>")
 
