@@ -211,3 +211,9 @@ def test_extra_columns_are_shown_as_given_and_checked():
         replication_table(frame, extra=["nope"])
     with pytest.raises(ValueError, match="as a list"):
         replication_table(frame, extra="videos")
+
+
+def test_a_column_that_names_no_quantity_is_left_out_of_the_label():
+    frame = comparison(column=["count", "percent", "Controls"])
+    assert list(replication_table(frame).frame["Number"]) == ["MQI language", "Critique, percent",
+                                                               "Change, Controls"]

@@ -20,15 +20,11 @@ turns the output of :func:`coachbook.book.compare.compare` (or of
   calibrated to that published number, so agreeing tests only consistency) or
   is **emergent** (not targeted, so agreeing tests the method), with a
   one-line legend under the table;
-- in HTML, a layout that fits the text column: on a narrow screen (a phone)
-  each number becomes a small stacked card, so nothing needs sideways
-  scrolling; in print the whole table is kept; and a link that downloads the
-  full table as CSV;
-- with ``summary=True`` (long tables such as A2 and A3), a count of the
-  verdicts and the rows that differ most first, and the full table folded.
-
-The plain-text form (what a terminal, nbval and the PDF fallback show) holds
-the same strings as the HTML.
+- in HTML, a layout that fits the text column (stacked cards on a phone, the
+  whole table in print) and a CSV download of the full table; with
+  ``summary=True`` (long tables such as A2 and A3) the verdict counts and the
+  rows that differ most first, the full table folded. The plain-text form
+  (terminal, nbval, PDF fallback) holds the same strings.
 """
 from __future__ import annotations
 
@@ -52,6 +48,7 @@ AGREE_REL, CLOSE_REL = 0.20, 0.50
 _P_COLUMNS = ("p-value", "p", "p value")
 #: The groups rows are shown under, in order (``year`` comes from ``compare(by_year=True)``).
 _GROUPS = ("table", "panel", "year")
+_UNNAMED = ("count", "value")
 #: Group names shown in words (``Text`` is the key of numbers quoted in a paper's prose).
 _GROUP_LABELS = {"Text": "In the text of the paper"}
 #: What each origin means, for the legend under a table.
@@ -349,8 +346,9 @@ def replication_table(comparison: pd.DataFrame, labels: Mapping[str, str] | None
             shown[key.title()] = data[key].fillna("").map(lambda v: labels.get(v, _GROUP_LABELS.get(v, v)))
     row = data["row"].map(lambda v: labels.get(v, v))
     column = data["column"].map(lambda v: labels.get(v, v))
-    single_column = data["column"].nunique() == 1
-    shown["Number"] = row if single_column else row + ", " + column
+    # "count" and "value" name no quantity: the row alone says which number it is
+    plain = (data["column"].nunique() == 1) | data["column"].isin(_UNNAMED)
+    shown["Number"] = row.where(plain, row + ", " + column)
     published_cells, replicated_cells, as_printed, printed_decimals = [], [], [], []
     has_se = "published_se" in data
     for i, r in data.iterrows():
