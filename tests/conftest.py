@@ -8,8 +8,9 @@
   thread while the rest of the suite runs (:class:`BookWork`); the tests that use
   them run last and wait for their results.
 - **The synthetic data**: ``synthetic`` is ``coachbook.synth.generate_all()``,
-  run once and shared read-only; ``regenerated`` is ``coachbook.synth.write_all``,
-  run once in its own interpreter in the background (:class:`EarlyWork`): the
+  run once in its own interpreter and shared read-only; ``regenerated`` is
+  ``coachbook.synth.write_all``, run once in another; both in the background
+  (:class:`EarlyWork`): the
   byte-for-byte check against the bundled files, and the second generation that
   the determinism tests compare ``synthetic`` with.
 - **Other subprocess work** that needs nothing from the session (each estimator
@@ -333,16 +334,41 @@ def _fingerprint(frame) -> tuple:
             int(pd.util.hash_pandas_object(frame, index=True).sum()))
 
 
+#: Run in a fresh interpreter: ``synth.generate_all()``, pickled to the file named.
+_GENERATE = r"""
+import pickle, sys
+from coachbook import synth
+
+with open(sys.argv[1], "wb") as out:
+    pickle.dump(synth.generate_all(), out)
+"""
+
+
+def generate(root: Path = ROOT) -> dict:
+    """``coachbook.synth.generate_all()`` in a separate interpreter, run in the background
+    from the start of the session (:class:`EarlyWork`), so the tests do not wait for it."""
+    import pickle
+
+    folder = Path(tempfile.mkdtemp(prefix="synth-generated-"))
+    result = run([sys.executable, "-c", _GENERATE, str(folder / "frames.pickle")], cwd=root,
+                 env={**os.environ, "PYTHONHASHSEED": "0"})
+    if result.returncode != 0:
+        pytest.fail("coachbook.synth.generate_all failed:\n" + result.stderr[-3000:])
+    with open(folder / "frames.pickle", "rb") as stored:
+        files = pickle.load(stored)
+    shutil.rmtree(folder, ignore_errors=True)
+    return files
+
+
 @pytest.fixture(scope="session")
 def synthetic():
-    """Every synthetic file, ``coachbook.synth.generate_all()`` run once per session.
+    """Every synthetic file, ``coachbook.synth.generate_all()`` run once per session (in its
+    own interpreter, in the background: :func:`generate`).
 
     Shared by every test that needs generated frames: read it, never modify it
     (``.copy()`` a frame first). The teardown fails if a test changed one.
     """
-    from coachbook import synth
-
-    files = synth.generate_all()
+    files = book_work("synthetic", generate)
     before = {name: _fingerprint(frame) for name, frame in files.items()}
     yield MappingProxyType(files)
     changed = sorted(name for name, frame in files.items() if _fingerprint(frame) != before[name])
@@ -398,7 +424,7 @@ def regenerate(root: Path = ROOT) -> Regeneration:
 
 
 #: Fixtures of this file made by :class:`EarlyWork` (test modules add theirs as ``EARLY_STEPS``).
-CONFTEST_EARLY_STEPS = {"regenerated": regenerate}
+CONFTEST_EARLY_STEPS = {"synthetic": generate, "regenerated": regenerate}
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ def test_regeneration_is_byte_for_byte_identical(regenerated):
         assert path.read_bytes() == bundled.read_bytes(), f"{bundled} drifted from its generator; run `make data`"
 
 
-def test_two_generations_in_one_process_are_identical(synthetic, regenerated):
+def test_two_independent_generations_are_identical(synthetic, regenerated):
     assert list(regenerated.frames) == list(synthetic)
     for name, frame in synthetic.items():
         pd.testing.assert_frame_equal(regenerated.frames[name], frame, obj=name)
