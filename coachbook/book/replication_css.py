@@ -23,6 +23,7 @@ _CSS = """<style>
 .cb-replication .cb-origin.cb-built-in{border-style:dashed}
 .cb-legend{font-size:.85em;color:#444;margin:.2em 0}
 .cb-download{font-size:.85em}
+.cb-table-caption .caption-number{font-weight:700}
 @media (max-width:600px){
   .cb-replication thead{display:none}
   .cb-replication,.cb-replication tbody,.cb-replication tr,.cb-replication td,
