@@ -145,6 +145,8 @@ def test_origin_is_marked_on_every_row_where_known_with_a_legend():
     assert ">built in</span>" in page and ">emergent</span>" in page
     assert "tests only their consistency, not the method" in page   # the legend, once
     assert "Origin: built in:" in repr(table)
+    assert "Verdicts: 1 agrees, 1 close, 1 differs; built in: 1 agrees; emergent: 1 close" in repr(table)
+    assert "; built in: 1 agrees; emergent: 1 close.</p>" in page
     by_origin = table.counts_by_origin()
     assert by_origin.loc["built in", "agrees"] == 1 and by_origin.loc["unknown", "differs"] == 1
 

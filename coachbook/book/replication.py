@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from coachbook.book.replication_cells import _decimals, _is_p, _printed, _with_se
 from coachbook.book.replication_css import _CSS, stacked_labels
 
 #: Verdicts, best first: (word, CSS class). The rule is :func:`verdict`.
@@ -45,7 +45,6 @@ VERDICTS = {"agrees": "cb-agrees", "close": "cb-close", "differs": "cb-differs",
 AGREE_SE, CLOSE_SE = 0.25, 1.0
 #: Relative |gap| up to which a number without a published SE agrees / is close.
 AGREE_REL, CLOSE_REL = 0.20, 0.50
-_P_COLUMNS = ("p-value", "p", "p value")
 #: The groups rows are shown under, in order (``year`` comes from ``compare(by_year=True)``).
 _GROUPS = ("table", "panel", "year")
 _UNNAMED = ("count", "value")
@@ -58,21 +57,6 @@ ORIGIN_LEGEND = ("built in: the synthetic data were calibrated to this published
 #: Columns of a comparison that steer the display and are left out of the CSV.
 _STEERING = ("published_decimals", "published_se_decimals")
 
-
-
-def _decimals(value) -> int:
-    """Decimals of a number from its float (a fallback: 0.120 is stored as 0.12, so 2).
-
-    Comparisons from ``published.side_by_side`` carry the printed decimals
-    instead (``published_decimals``); this is for frames built by hand.
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return 0
-    text = repr(float(value))
-    if "e" in text:
-        return 3
-    whole, _, frac = text.partition(".")
-    return 0 if frac == "0" else min(len(frac), 4)
 
 
 def format_number(value, decimals: int) -> str:
@@ -133,22 +117,6 @@ def verdict(gap, published, published_se=None, decimals=None, p_value: bool = Fa
     return "agrees" if ratio <= AGREE_REL else "close" if ratio <= CLOSE_REL else "differs"
 
 
-def _is_p(column: str) -> bool:
-    return str(column).strip().lower() in _P_COLUMNS
-
-
-def _with_se(value: str, se: str) -> str:
-    return f"{value} ({se})" if value and se else value
-
-
-def _printed(row: pd.Series, decimals_column: str, value_column: str) -> int:
-    """Printed decimals of one published cell: from the transcription, else from its float."""
-    printed = row.get(decimals_column)
-    if printed is not None and not pd.isna(printed):
-        return int(printed)
-    return _decimals(row.get(value_column))
-
-
 class ReplicationTable:
     """A published-vs-replicated table: ``.frame`` (the strings shown), ``.data`` (the
     numbers, for a CSV), and an HTML form that fits the page (see the module docstring)."""
@@ -187,7 +155,8 @@ class ReplicationTable:
     def __repr__(self) -> str:
         lines = [self.title] if self.title else []
         counts = self.counts()
-        lines.append("Verdicts: " + ", ".join(f"{n} {word}" for word, n in counts.items() if n))
+        lines.append("Verdicts: " + ", ".join(f"{n} {word}" for word, n in counts.items() if n)
+                     + self._by_origin())
         shown = self._worst() if self.summary else self.frame
         if self.summary:
             lines.append(f"The {len(shown)} numbers that differ most (full table: {len(self.frame)} rows):")
@@ -195,6 +164,14 @@ class ReplicationTable:
         if self.has_origin:
             lines.append("Origin: " + ORIGIN_LEGEND)
         return "\n".join(lines)
+
+    def _by_origin(self) -> str:
+        """``"; built in: 3 agrees, 1 close; emergent: 4 agrees"``; ``""`` without origins."""
+        if not self.has_origin:
+            return ""
+        table = self.counts_by_origin().drop(index="unknown", errors="ignore")
+        return "".join(f"; {origin}: " + ", ".join(f"{n} {w}" for w, n in row.items() if n)
+                       for origin, row in table.iterrows())
 
     def _worst(self, n: int = 8) -> pd.DataFrame:
         """The ``n`` rows with the worst verdicts, the largest gaps first (in published SEs,
@@ -264,7 +241,7 @@ class ReplicationTable:
     def _repr_html_(self) -> str:
         counts = self.counts()
         tally = ", ".join(f'<span class="{VERDICTS[w]}">{n} {w}</span>' for w, n in counts.items() if n)
-        parts = [_CSS, f"<p>Verdicts: {tally}.</p>"]
+        parts = [_CSS, f"<p>Verdicts: {tally}{html.escape(self._by_origin())}.</p>"]
         if self.summary:
             worst = self._worst()
             parts.append(f"<p>The {len(worst)} numbers that differ most:</p>")
