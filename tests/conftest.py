@@ -334,13 +334,24 @@ def _fingerprint(frame) -> tuple:
             int(pd.util.hash_pandas_object(frame, index=True).sum()))
 
 
-#: Run in a fresh interpreter: ``synth.generate_all()``, pickled to the file named.
+#: Run in a fresh interpreter: ``synth.generate_all()``, pickled to the file named, with the
+#: published cells the MQI outcome calibration read (``calibration._pub``, wherever imported).
 _GENERATE = r"""
 import pickle, sys
 from coachbook import synth
+from coachbook.synth.mqi_outcomes import calibration, segments
 
+read, published_number = [], calibration._pub
+
+def reading(numbers, table, panel, row, column, what="estimate"):
+    value = published_number(numbers, table, panel, row, column, what)  # KeyError: not printed
+    read.append((table, panel, row, column, what))
+    return value
+
+calibration._pub = segments._pub = reading
+files = synth.generate_all()
 with open(sys.argv[1], "wb") as out:
-    pickle.dump(synth.generate_all(), out)
+    pickle.dump({"frames": files, "read": read}, out)
 """
 
 
@@ -355,9 +366,9 @@ def generate(root: Path = ROOT) -> dict:
     if result.returncode != 0:
         pytest.fail("coachbook.synth.generate_all failed:\n" + result.stderr[-3000:])
     with open(folder / "frames.pickle", "rb") as stored:
-        files = pickle.load(stored)
+        generated = pickle.load(stored)
     shutil.rmtree(folder, ignore_errors=True)
-    return files
+    return generated
 
 
 @pytest.fixture(scope="session")
@@ -368,11 +379,18 @@ def synthetic():
     Shared by every test that needs generated frames: read it, never modify it
     (``.copy()`` a frame first). The teardown fails if a test changed one.
     """
-    files = book_work("synthetic", generate)
+    files = book_work("synthetic", generate)["frames"]
     before = {name: _fingerprint(frame) for name, frame in files.items()}
     yield MappingProxyType(files)
     changed = sorted(name for name, frame in files.items() if _fingerprint(frame) != before[name])
     assert not changed, f"a test modified the shared generated frames {changed}; copy a frame before changing it"
+
+
+@pytest.fixture(scope="session")
+def calibration_reads(synthetic) -> list[tuple[str, str, str, str, str]]:
+    """The published cells (table, panel, row, column, estimate or se) that the MQI outcome
+    calibration read while :func:`generate` made ``synthetic``."""
+    return [tuple(cell) for cell in book_work("synthetic", generate)["read"]]
 
 
 @dataclass(frozen=True)
