@@ -317,7 +317,13 @@ def pytest_sessionfinish(session, exitstatus):
         notebooks.stop_warm_kernels()
 
 
+#: Lines a test wants shown at the end of the run (a measurement, a count), in order.
+SESSION_REPORTS: list[str] = []
+
+
 def pytest_terminal_summary(terminalreporter):
+    for line in SESSION_REPORTS:
+        terminalreporter.write_line(line)
     for label, work in (("early work", EARLY_WORK), ("book work", BOOK_WORK)):
         if work.seconds:
             steps = ", ".join(f"{name} {seconds:.1f} s (tests waited {work.waited.get(name, 0):.1f} s)"

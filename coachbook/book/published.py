@@ -158,4 +158,6 @@ def side_by_side(paper: str, replicated: pd.DataFrame, digits: int = 6) -> pd.Da
         out = out.drop(columns=["published_se", "gap_in_se", "published_se_decimals"])
     if (out["panel"] == "").all():
         out = out.drop(columns="panel")
-    return out.round(digits)
+    out = out.round(digits)
+    out.attrs["paper"] = paper  # read by the stored record of a comparison table
+    return out

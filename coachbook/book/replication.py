@@ -238,6 +238,11 @@ class ReplicationTable:
         return (f'<p class="cb-download"><a download="{html.escape(self.csv_name)}" href="{href}">'
                 f"Download the full table (CSV, {len(self.data)} rows)</a></p>")
 
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """The rows, unformatted, beside the HTML (:mod:`coachbook.book.tolerance` reads them)."""
+        from coachbook.book import tolerance
+        return {tolerance.MIME: tolerance.payload(self)}
+
     def _repr_html_(self) -> str:
         counts = self.counts()
         tally = ", ".join(f'<span class="{VERDICTS[w]}">{n} {w}</span>' for w, n in counts.items() if n)
