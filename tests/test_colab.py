@@ -48,7 +48,7 @@ SITE = f"lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packag
 @pytest.mark.parametrize("path", notebooks.chapter_notebooks(), ids=lambda p: p.name)
 def test_every_chapter_notebook_starts_with_the_install_cell(path):
     first = nbformat.read(path, as_version=4).cells[0]
-    fix = f"run: flock /tmp/cb-notebooks.lock .venv/bin/python -m coachbook.book.notebooks install-cell {path.relative_to(ROOT)}"
+    fix = f"run: .venv/bin/python -m coachbook.book.notebooks install-cell {path.relative_to(ROOT)}"
     assert notebooks.is_install_cell(first), f"{path.name} does not start with the install cell; {fix}"
     assert first.source == notebooks.install_cell_source(), f"{path.name}: the install cell is out of date; {fix}"
     assert first.metadata["tags"] == list(notebooks.INSTALL_TAGS)
