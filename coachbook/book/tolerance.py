@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from coachbook.book.precision import round_sig
+
 #: Media type of the stored rows of a comparison table.
 MIME = "application/vnd.coachbook.replication+json"
 #: |gap| in published SEs, relative gap without an SE, relative SE gap: the tolerance.
@@ -34,11 +36,13 @@ _P = re.compile(r"(^|\W)p(-value| value)?$", re.I)
 
 
 def _number(value) -> float | None:
+    """A stored number: six significant digits, like every number that leaves the package
+    for the page (:mod:`coachbook.book.precision`), so the record is the same on every machine."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    return None if math.isnan(number) else number
+    return None if math.isnan(number) else float(round_sig(number))
 
 
 def payload(table) -> dict:
