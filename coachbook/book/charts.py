@@ -216,6 +216,21 @@ class ChartOutput:
             "text/plain": f"<Chart: {self.title}>",
         }
 
+    def glue(self, name: str) -> None:
+        """Store the chart for a numbered ``{glue:figure}`` in the prose (it shows there, with
+        its number and caption, and nothing shows in the cell)::
+
+            charts.show(net_chart).glue("co_net_chart")
+
+        and in a Markdown cell ``{glue:figure} co_net_chart`` with ``:name: fig-co-net`` and a
+        caption, which the prose cites as ``{numref}`fig-co-net``` ("Figure 7.1").
+        """
+        from myst_nb import glue as myst_glue
+
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"a glued chart needs a non-empty name, got {name!r}.")
+        myst_glue(name, self, display=False)
+
 
 def show(chart: alt.TopLevelMixin) -> ChartOutput:
     """Render an Altair chart for the book: ``charts.show(chart)`` as a cell's last line."""
