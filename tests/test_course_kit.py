@@ -35,9 +35,11 @@ def test_chapter_map_lists_every_chapter_in_order_once():
 
 
 def test_chapter_map_reading_times_are_the_computed_ones():
+    """Each time in the map is the computed one, give or take one rounding step (a chapter
+    that gains a paragraph need not change the landing page; one that grows by a tenth does)."""
     wrong = [f"{page}: the map says {minutes} min, computed {reading_time.reading_minutes(_source(page))} min"
              for page, minutes in MAP_ROW.findall(INTRO.read_text(encoding="utf-8"))
-             if int(minutes) != reading_time.reading_minutes(_source(page))]
+             if abs(int(minutes) - reading_time.reading_minutes(_source(page))) > reading_time.ROUND_TO]
     assert not wrong, ("update the chapter map in intro.md (`python -m coachbook.book.reading_time` "
                        "prints every page's time):\n" + "\n".join(wrong))
 

@@ -7,7 +7,7 @@ code at :data:`CODE_LINES_PER_MINUTE` (a reader who skips the code reads faster;
 map gives the time for reading both), and rounds up to :data:`ROUND_TO` minutes.
 Cell outputs (tables, charts) are not counted. ``tests/test_course_kit.py`` fails when
 a time printed in the chapter map is not the one computed here, so the map stays
-true as chapters change.
+true as chapters change (within one rounding step).
 
 ``python -m coachbook.book.reading_time`` prints every page of ``_toc.yml`` with its
 words, code lines and minutes.
