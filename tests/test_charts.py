@@ -57,3 +57,68 @@ def test_the_interactive_bundle_defines_vega_embed_inside_a_function_scope():
     script = charts.vega_bundle()
     assert script.startswith("(function(){")
     assert "window.vegaEmbed=" in script
+
+
+def test_svg_geometry_has_at_most_two_decimals_but_text_is_untouched():
+    svg = ('<svg width="300.123456" viewBox="0 0 300.123456 99"><path d="M0.123456,-0.004L3.3333333,4"/>'
+           '<g aria-label="share: 0.123457"><text x="1.23456">0.123457</text></g></svg>')
+    rounded = charts.round_svg(svg)
+    assert 'width="300.12"' in rounded and 'viewBox="0 0 300.12 99"' in rounded
+    assert 'd="M0.12,0L3.33,4"' in rounded
+    assert 'aria-label="share: 0.123457"' in rounded and ">0.123457</text>" in rounded
+    assert 'x="1.23"' in rounded
+
+
+def test_stored_svgs_have_no_long_decimals():
+    import re
+
+    frame = pd.DataFrame({"x": [0.1, 0.37, 0.71], "y": [1.0 / 3, 2.0 / 3, 0.9]})
+    chart = alt.Chart(frame).mark_line().encode(x=alt.X("x:Q", title="X"), y=alt.Y("y:Q", title="Y"))
+    svg = charts.show(chart.properties(title="Line"))._repr_mimebundle_()["image/svg+xml"]
+    geometry = re.sub(r"<text[^>]*>[^<]*</text>|aria-[\w-]+=\"[^\"]*\"", "", svg)
+    assert not re.search(r"\d\.\d{3,}", geometry)
+
+
+def test_round_svg_refuses_what_is_not_an_svg():
+    with pytest.raises(ValueError, match="SVG"):
+        charts.round_svg("<div>0.12345</div>")
+    with pytest.raises(ValueError, match="SVG"):
+        charts.round_svg(None)
+
+
+def test_a_single_view_chart_takes_the_column_width_only_in_the_browser():
+    output = charts.show(_chart())
+    assert output.live_spec["width"] == "container"
+    assert output.live_spec["autosize"] == {"type": "fit-x", "contains": "padding"}
+    assert output.spec.get("width") != "container"   # the static SVG and PNG keep a fixed width
+    assert '"width": "container"' in output._repr_mimebundle_()["text/html"]
+
+
+def test_multi_panel_charts_and_diagrams_keep_their_width():
+    panels = alt.vconcat(_chart("A"), _chart("B")).properties(title="Two panels")
+    assert "container" not in str(charts.show(panels).live_spec.get("width"))
+    fixed = _chart().properties(usermeta=charts.FIXED_WIDTH)
+    assert charts.show(fixed).live_spec.get("width") != "container"
+    faceted = _chart().encode(column=alt.Column("arm:N", title="Arm")).properties(title="Faceted")
+    assert charts.show(faceted).live_spec.get("width") != "container"
+
+
+def test_legends_sit_below_the_chart_by_default():
+    spec = charts.show(_chart().encode(color=alt.Color("arm:N", title="Arm"))).spec
+    assert spec["config"]["legend"]["orient"] == "bottom"
+
+
+def test_chart_data_keep_only_the_columns_the_chart_names():
+    frame = pd.DataFrame({"arm": ["Control", "Treatment"], "share": [0.14, 0.92], "unused_notes": ["a", "b"]})
+    chart = alt.Chart(frame).mark_bar().encode(x=alt.X("arm:N", title="Arm"), y=alt.Y("share:Q", title="Share"))
+    rows = next(iter(charts.show(chart.properties(title="Pruned")).spec["datasets"].values()))
+    assert rows == [{"arm": "Control", "share": 0.14}, {"arm": "Treatment", "share": 0.92}]
+
+
+def test_tooltip_fields_without_a_title_get_readable_names():
+    frame = pd.DataFrame({"teacher_id": ["T1"], "mean_difference": [0.2]})
+    chart = alt.Chart(frame).mark_point().encode(
+        x=alt.X("mean_difference:Q", title="Difference"), y=alt.Y("teacher_id:N", title="Teacher"),
+        tooltip=["teacher_id", alt.Tooltip("mean_difference:Q", title="Mean difference")])
+    tooltip = charts.show(chart.properties(title="Tooltips")).spec["encoding"]["tooltip"]
+    assert [entry["title"] for entry in tooltip] == ["teacher id", "Mean difference"]

@@ -32,6 +32,7 @@ import base64
 import html
 import json
 import re
+import textwrap
 
 import altair as alt
 import pandas as pd
@@ -55,8 +56,10 @@ def _coachbook_theme() -> alt.theme.ThemeConfig:
             "view": {"continuousWidth": 480, "continuousHeight": 300, "stroke": None},
             "axis": {"labelFontSize": 12, "titleFontSize": 13, "grid": True, "gridOpacity": 0.4},
             # Below the chart and one entry a line: a legend on the right is cut on a phone.
+            # Several legends stack (Vega's layout), instead of standing side by side.
             "legend": {"labelFontSize": 12, "titleFontSize": 13, "orient": "bottom",
-                       "direction": "vertical", "labelLimit": 320},
+                       "direction": "vertical", "labelLimit": 320,
+                       "layout": {"bottom": {"direction": "vertical", "anchor": "start"}}},
             "title": {"fontSize": 15, "anchor": "start", "subtitleFontSize": 12},
             "font": "Helvetica, Arial, sans-serif",
         }
@@ -90,6 +93,7 @@ _MULTI_VIEW = ("facet", "repeat", "concat", "hconcat", "vconcat")
 _DECIMALS = re.compile(r"-?\d+\.\d{3,}")
 _ATTRIBUTE = re.compile(r'(\s)([\w:-]+)="([^"]*)"')
 _TAG = re.compile(r"<[^>]+>")
+_TITLE_NARROW, _TITLE_WIDE, _AXIS_TITLE = 40, 84, 30   # characters per line
 
 
 def _two_decimals(match: re.Match) -> str:
@@ -123,12 +127,83 @@ def _fits_container(spec: dict) -> bool:
     return not any(channel in encoding for encoding in encodings for channel in ("facet", "row", "column"))
 
 
+def _narrow_limit(limit, share: float):
+    """A label limit that shrinks on a narrow column: at most ``share`` of the chart's width."""
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)):
+        return limit
+    return {"expr": f"min({limit:g}, max(80, containerSize()[0] * {share:g}))"}
+
+
+def _responsive_labels(node):
+    """Y-axis labels and legend labels that give way to the data on a phone (live spec only)."""
+    if isinstance(node, list):
+        return [_responsive_labels(value) for value in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _responsive_labels(value) for key, value in node.items()}
+    encoding = out.get("encoding")
+    if isinstance(encoding, dict):
+        encoding = dict(encoding)
+        for channel, channel_def in encoding.items():
+            if not isinstance(channel_def, dict):
+                continue
+            channel_def = dict(channel_def)
+            if channel == "y" and channel_def.get("axis", {}) is not None:
+                axis = dict(channel_def.get("axis") or {})
+                axis["labelLimit"] = _narrow_limit(axis.get("labelLimit", 180), 0.35)
+                channel_def["axis"] = axis
+            if isinstance(channel_def.get("legend"), dict) and "labelLimit" in channel_def["legend"]:
+                channel_def["legend"] = dict(channel_def["legend"], labelLimit=_narrow_limit(
+                    channel_def["legend"]["labelLimit"], 0.5))
+            encoding[channel] = channel_def
+        out["encoding"] = encoding
+    return out
+
+
+def _lines(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width=width, break_long_words=False) or [text]
+
+
+def _wrapped_title(title):
+    """A chart title that breaks into lines on a narrow column (the browser's spec only)."""
+    params = dict(title) if isinstance(title, dict) else {"text": title}
+    text = params.get("text")
+    if not isinstance(text, str) or len(text) <= _TITLE_NARROW:
+        return title
+    narrow, wide = json.dumps(_lines(text, _TITLE_NARROW)), json.dumps(_lines(text, _TITLE_WIDE))
+    params["text"] = {"expr": f"containerSize()[0] < 560 ? {narrow} : {wide}"}
+    return params
+
+
+def _wrapped_axis_titles(node):
+    """Long x-axis titles (with their units) on two lines rather than cut off."""
+    if isinstance(node, list):
+        return [_wrapped_axis_titles(value) for value in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _wrapped_axis_titles(value) for key, value in node.items()}
+    encoding = out.get("encoding")
+    if isinstance(encoding, dict) and isinstance(encoding.get("x"), dict):
+        x = dict(encoding["x"])
+        if isinstance(x.get("title"), str) and len(x["title"]) > _AXIS_TITLE:
+            x["title"] = _lines(x["title"], _AXIS_TITLE)
+            out["encoding"] = dict(encoding, x=x)
+    return out
+
+
 def _live_spec(spec: dict) -> dict:
     """The spec the browser draws: as wide as the text column when the chart allows it."""
     if not _fits_container(spec):
         return spec
-    live = dict(spec, width="container")
+    live = _wrapped_axis_titles(_responsive_labels(dict(spec, width="container")))
+    if "title" in live:
+        live["title"] = _wrapped_title(live["title"])
     live["autosize"] = {"type": "fit-x", "contains": "padding"}
+    config = dict(live.get("config", {}))
+    legend = dict(config.get("legend", {}))
+    legend["labelLimit"] = _narrow_limit(legend.get("labelLimit", 160), 0.5)
+    config["legend"] = legend
+    live["config"] = config
     return live
 
 

@@ -15,23 +15,52 @@ document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("figure.coachbook-chart .coachbook-chart-static").forEach(coachbookStaticChart);
     return;
   }
+  var options = {
+    renderer: "svg",
+    actions: { export: true, source: false, compiled: false, editor: false },
+    tooltip: true
+  };
+  // A chart as wide as the column (width "container") sizes its labels from the column at
+  // drawing time, so it is drawn again when the column's width changes.
+  var fitted = [];
+  function draw(chart) {
+    var target = document.createElement("div");
+    target.className = "coachbook-chart-live";
+    chart.figure.insertBefore(target, chart.target || chart.staticNode);
+    chart.width = chart.figure.clientWidth;
+    return window.vegaEmbed(target, chart.spec, options).then(function (result) {
+      if (chart.target) { chart.target.remove(); }
+      if (chart.view) { chart.view.finalize(); }
+      chart.target = target;
+      chart.view = result.view;
+    }, function (error) {
+      target.remove();
+      throw error;
+    });
+  }
   document.querySelectorAll("figure.coachbook-chart").forEach(function (figure) {
     var specNode = figure.querySelector("script.coachbook-chart-spec");
     var staticNode = figure.querySelector(".coachbook-chart-static");
     if (!specNode || !staticNode) { return; }
-    var target = document.createElement("div");
-    target.className = "coachbook-chart-live";
-    figure.insertBefore(target, staticNode);
-    window.vegaEmbed(target, JSON.parse(specNode.textContent), {
-      renderer: "svg",
-      actions: { export: true, source: false, compiled: false, editor: false },
-      tooltip: true
-    }).then(function () {
+    var chart = { figure: figure, staticNode: staticNode, spec: JSON.parse(specNode.textContent),
+                  target: null, view: null, width: 0 };
+    draw(chart).then(function () {
       staticNode.style.display = "none";
+      if (chart.spec.width === "container") { fitted.push(chart); }
     }).catch(function (error) {
-      target.remove();
       coachbookStaticChart(staticNode);
       console.warn("coachbook: kept the static chart", error);
     });
+  });
+  var pending = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(pending);
+    pending = setTimeout(function () {
+      fitted.forEach(function (chart) {
+        if (Math.abs(chart.figure.clientWidth - chart.width) > 1) {
+          draw(chart).catch(function (error) { console.warn("coachbook: chart not redrawn", error); });
+        }
+      });
+    }, 150);
   });
 });

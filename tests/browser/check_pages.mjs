@@ -19,7 +19,7 @@ import { readFileSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -32,17 +32,7 @@ const rootUrl = pathToFileURL(root).href.replace(/\/?$/, "/");
 const CHART_TIMEOUT_MS = 30000;
 const MATH_TIMEOUT_MS = 30000;
 
-const browser = await chromium.launch({
-  executablePath: config.chromium,
-  headless: true,
-  // Playwright gives every launch a fresh, empty profile (--user-data-dir).
-  args: [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    // A second lock on the network: no host name resolves, even if a request escaped the route below.
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-  ],
-});
+const browser = await launchChromium(config.chromium);
 
 // A full-page PNG: the pixels of Playwright's `screenshot({ fullPage: true })`, taken
 // through the DevTools protocol to use Chromium's faster PNG encoder (optimizeForSpeed;
@@ -111,6 +101,35 @@ function measureLayout() {
              width: Math.round(fig.width) };
   });
   return { column: Math.round(col.width), viewport: window.innerWidth, overflow, legends };
+}
+
+// The viewport at `width`, checked in the page; asked again if the page has not taken it.
+async function resize(tab, width) {
+  for (let attempt = 1; ; attempt++) {
+    await tab.setViewportSize({ width, height: 900 });
+    try {
+      await tab.waitForFunction((w) => window.innerWidth === w, width, { polling: 50, timeout: 2000 });
+      return;
+    } catch (error) {
+      if (attempt === 5) {
+        throw new Error(`the page kept a width of ${await tab.evaluate(() => window.innerWidth)} px, not ${width}`);
+      }
+      // The full-page screenshot can leave the page at another size than Playwright believes
+      // it set; a different size first makes Playwright set it again.
+      await tab.setViewportSize({ width: width + 1, height: 900 });
+      await tab.bringToFront();
+    }
+  }
+}
+
+// The screenshot and layout steps of one page at a time (see checkPage).
+let layoutQueue = Promise.resolve();
+function layoutTurn() {
+  let release;
+  const turn = new Promise((resolve) => { release = resolve; });
+  const ready = layoutQueue.then(() => release);
+  layoutQueue = layoutQueue.then(() => turn);
+  return ready;
 }
 
 async function checkPage(context, page) {
@@ -188,7 +207,12 @@ async function checkPage(context, page) {
     await tab.evaluate(() => document.fonts.ready.then(() => true));
     result.screenshot = join(config.screenshots, `${page}.png`);
     mkdirSync(dirname(result.screenshot), { recursive: true });
-    await fullPageScreenshot(context, tab, result.screenshot);
+    const screenshotTurn = await layoutTurn();
+    try {
+      await fullPageScreenshot(context, tab, result.screenshot);
+    } finally {
+      screenshotTurn();
+    }
 
 
     // Accessibility: axe-core's default rules (WCAG A/AA and best practices). What the
@@ -214,10 +238,20 @@ async function checkPage(context, page) {
     // Last, so that the checks above see the page as loaded. Layout at 1280 px, then 400 px; the named
     // elements of config.elementShots are photographed at both widths.
     const shots = (config.elementShots || []).filter((shot) => shot.page === page);
+    // One tab at a time, in front: a background tab gets no animation frames, so neither
+    // the page's resize handlers (charts as wide as the column, the cb-scroll cue) nor the
+    // screenshots would see the new width.
+    const release = await layoutTurn();
     try {
+    await tab.bringToFront();
     for (const width of [1280, 400]) {
-      await tab.setViewportSize({ width, height: 900 });
-      await tab.waitForTimeout(200);   // a background tab gets no animation frames: wait, then read the layout
+      await resize(tab, width);
+      await tab.evaluate(() => new Promise((resolve) => {
+        requestAnimationFrame(() => requestAnimationFrame(resolve));
+        setTimeout(resolve, 1000);
+      }));
+      // coachbook-charts.js redraws a column-wide chart 150 ms after a resize.
+      await tab.waitForTimeout(result.charts.length ? 700 : 200);
       result.layout[width] = await tab.evaluate(measureLayout);
       for (const shot of shots) {
         const target = tab.locator(shot.selector).nth(shot.index || 0);
@@ -233,6 +267,8 @@ async function checkPage(context, page) {
     }
     } catch (error) {
       result.layout.error = String(error && error.stack || error).slice(0, 500);
+    } finally {
+      release();
     }
   } catch (error) {
     result.error = String(error && error.stack || error);

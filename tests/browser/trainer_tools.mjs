@@ -23,7 +23,7 @@ import { readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -32,15 +32,7 @@ const root = realpathSync(config.root);
 const rootUrl = pathToFileURL(root).href.replace(/\/?$/, "/");
 const WAIT_MS = 20000;
 
-const browser = await chromium.launch({
-  executablePath: config.chromium,
-  headless: true,
-  args: [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-  ],
-});
+const browser = await launchChromium(config.chromium);
 
 // --- What each tool shows, read in the page -----------------------------------------------------
 function readNumbers(element) {
