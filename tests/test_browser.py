@@ -13,7 +13,15 @@ blocked and recorded, and reports what these tests assert on, per page:
 - every equation is typeset by the local MathJax;
 - axe-core (pinned in tests/browser/package.json) finds no "serious" or
   "critical" accessibility violation, except the allowlisted ones below;
-- the page's own weight stays under 1.5 MB.
+- the page's own weight stays under 1.5 MB, and no page's HTML is over 400 kB;
+- at 1280 px and at 400 px, no table, figure or code block is wider than the
+  content column unless it sits in a sideways scroll region with a visible cue
+  (class ``cb-scroll``), and every chart's legend lies inside its figure;
+  :func:`test_layout_check_fails_on_a_table_wider_than_the_column` shows on a
+  synthetic page that this check can fail.
+
+Element screenshots (:data:`ELEMENT_SHOTS`) of the comparison table, the
+synthesis forest plot and the calibration chart are saved at both widths.
 
 A full-page screenshot of each page is saved under ``_build/screenshots/`` and
 the whole report under ``_build/browser-report.json``. One browser checks the
@@ -44,6 +52,19 @@ BROWSER_DIR = ROOT / "tests" / "browser"
 SCREENSHOTS = OUTPUT_DIR / "screenshots"
 REPORT = OUTPUT_DIR / "browser-report.json"
 MAX_PAGE_BYTES = 1_500_000
+MAX_HTML_BYTES = 400_000
+LAYOUT_WIDTHS = ("1280", "400")
+# Elements photographed at both widths (SCREENSHOTS/<name>-<width>.png): the comparison
+# table the issue names, the synthesis forest plot and the trainer's calibration chart.
+ELEMENT_SHOTS = [
+    {"page": "chapters/02-rct/student-outcomes", "name": "student-outcomes-table-7",
+     "selector": "section#table-7 table"},
+    {"page": "chapters/04-synthesis/what-the-evidence-says", "name": "forest-plot",
+     "selector": 'figure.coachbook-chart[aria-label^="MQI trial: effects on instruction"]'},
+    {"page": "chapters/04-synthesis/for-coach-trainers", "name": "calibration-chart",
+     "selector": 'figure.coachbook-chart[aria-label^="Where the (simulated) trainee"]'},
+]
+MIN_SHOT_BYTES = 5_000
 BROWSER_TABS = max(1, min(4, len(os.sched_getaffinity(0))))
 # Built pages that are not chapters of the book: Sphinx's index and search pages, and
 # jupyter-book's index.html, a one-line redirect to the root page.
@@ -102,29 +123,35 @@ def run_browser_pass(built_book: Path) -> dict:
             _missing(f"{package} is not installed: run `npm ci --prefix tests/browser` (`make test` does)")
 
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    config = {
+    report = run_checker({
         "root": str(built_book),
         "pages": PAGES,
         "screenshots": str(SCREENSHOTS),
         "chromium": chromium,
         "axeAllowlist": AXE_ALLOWLIST,
+        "elementShots": ELEMENT_SHOTS,
         # Pages checked at the same time, one tab each: the pass is CPU-bound (layout,
         # axe-core, full-page screenshots), so one tab per core.
         "concurrency": BROWSER_TABS,
-    }
+    })
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    return {result["page"]: result for result in report["results"]}
+
+
+def run_checker(config: dict) -> dict:
+    """tests/browser/check_pages.mjs on ``config`` (see that file); its whole report."""
+    node = shutil.which("node")
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(config, handle)
     try:
         run = run_process([node, str(BROWSER_DIR / "check_pages.mjs"), handle.name],
-                          cwd=BROWSER_DIR, timeout=60 + 30 * len(PAGES))
+                          cwd=BROWSER_DIR, timeout=60 + 30 * len(config["pages"]))
     finally:
         os.unlink(handle.name)
     if run.returncode != 0:
         pytest.fail(f"tests/browser/check_pages.mjs failed (exit {run.returncode}):\n{run.stderr[-4000:]}")
-    report = json.loads(run.stdout)
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(report, indent=1), encoding="utf-8")
-    return {result["page"]: result for result in report["results"]}
+    return json.loads(run.stdout)
 
 
 # The browser pass runs in the background as soon as the book is built (tests/conftest.py,
@@ -252,3 +279,108 @@ def test_page_weight_is_under_limit(page_result, built_book: Path):
         f"{page_result['page']} weighs {total:,} bytes (limit {MAX_PAGE_BYTES:,}): "
         + ", ".join(f"{name} {size:,}" for name, size in sorted(own.items(), key=lambda item: -item[1]))
     )
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_html_is_under_400_kb(page, built_book: Path):
+    size = (built_book / f"{page}.html").stat().st_size
+    assert size <= MAX_HTML_BYTES, (
+        f"{page}.html is {size:,} bytes (limit {MAX_HTML_BYTES:,}); a chart's static SVG "
+        "belongs in _images (coachbook.book.sphinx_ext), and chart data should hold only the columns it uses"
+    )
+
+
+def layout_failures(result: dict) -> dict[str, list[str]]:
+    """By width: what is wider than the content column and not in a scroll region with a cue."""
+    failures = {}
+    for width in LAYOUT_WIDTHS:
+        layout = result["layout"].get(width)
+        if layout is None:
+            failures[width] = [f"not measured: {result['layout'].get('error', 'no layout at this width')}"]
+            continue
+        failures[width] = [
+            f"{item['element']} is {item['width']} px wide in a {item['column']} px column"
+            + (" (scrolls, but with no visible cue: class cb-scroll)" if item["scrolls"] else " (overflows)")
+            for item in layout["overflow"] if not (item["scrolls"] and item["cue"])
+        ]
+    return failures
+
+
+def legend_failures(result: dict) -> dict[str, list[str]]:
+    """By width: the charts with a legend (or part of one) outside their figure."""
+    return {
+        width: [f"{chart['label']!r}: {chart['outside']} of {chart['legends']} legend(s) outside its "
+                f"{chart['width']} px figure" for chart in result["layout"].get(width, {}).get("legends", [])
+                if chart["outside"]]
+        for width in LAYOUT_WIDTHS
+    }
+
+
+def _layout_message(page: str, failures: dict[str, list[str]]) -> str:
+    return "\n".join(f"{page} at {width} px: {line}" for width, lines in failures.items() for line in lines)
+
+
+@_per_page
+def test_nothing_is_wider_than_the_column(page_result):
+    failures = layout_failures(page_result)
+    assert not any(failures.values()), _layout_message(page_result["page"], failures)
+
+
+@_per_page
+def test_every_chart_legend_lies_inside_its_figure(page_result):
+    failures = legend_failures(page_result)
+    assert not any(failures.values()), _layout_message(page_result["page"], failures)
+
+
+WIDE_TABLE_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>A wide table</title>
+{styles}</head>
+<body><main><article class="bd-article" style="max-width: 688px">
+<h1>A wide table</h1>
+<table id="wide" style="width: 1000px"><tr>{cells}</tr></table>
+<div class="cb-scroll" style="overflow-x: auto"><table id="scrolls" style="width: 1000px"><tr>{cells}</tr></table></div>
+<table id="narrow" style="width: 300px"><tr><td>fits</td></tr></table>
+</article></main></body></html>
+"""
+
+
+def test_layout_check_fails_on_a_table_wider_than_the_column(built_book: Path, tmp_path: Path):
+    """The layout check can fail: a 1,000-px table in a page with the book's CSS is reported."""
+    chromium = _chromium()
+    if chromium is None or shutil.which("node") is None:
+        _missing("Chromium and Node.js are needed for the layout check")
+    styles = []
+    for css in sorted((built_book / "_static").rglob("*.css")):
+        if "coachbook" in css.name or css.parent.name == "styles":
+            shutil.copy(css, tmp_path / css.name)
+            styles.append(f'<link rel="stylesheet" href="{css.name}">')
+    assert any("coachbook.css" in link for link in styles)
+    page = WIDE_TABLE_PAGE.format(styles="\n".join(styles),
+                                  cells="".join(f"<td>column {i}</td>" for i in range(12)))
+    (tmp_path / "wide.html").write_text(page, encoding="utf-8")
+    report = run_checker({"root": str(tmp_path), "pages": ["wide"], "screenshots": str(tmp_path / "shots"),
+                          "chromium": chromium, "axeAllowlist": []})
+    result = report["results"][0]
+    assert result["error"] is None, result["error"]
+    failures = layout_failures(result)
+    message = _layout_message("wide", failures)
+    (OUTPUT_DIR / "layout-check-wide-table.txt").write_text(message + "\n", encoding="utf-8")
+    for width in LAYOUT_WIDTHS:
+        assert [line for line in failures[width] if line.startswith("table#wide")], message
+        assert "1000 px wide" in message
+        # The same table in a scroll region with the cue passes; a narrow one is not reported.
+        assert not [line for line in failures[width] if "#scrolls" in line or "#narrow" in line], message
+
+
+def test_element_screenshots_are_saved_at_both_widths(browser_report: dict):
+    missing = []
+    for shot in ELEMENT_SHOTS:
+        taken = {item["width"]: item for item in browser_report[shot["page"]]["shots"] if item["name"] == shot["name"]}
+        for width in LAYOUT_WIDTHS:
+            item = taken.get(int(width))
+            path = Path(item["file"]) if item and item["file"] else None
+            if path is None or not path.is_file() or path.stat().st_size < MIN_SHOT_BYTES:
+                missing.append(f"{shot['name']} at {width} px: {item}")
+            else:
+                assert path.parent == SCREENSHOTS
+    assert not missing, "element screenshots missing or empty:\n" + "\n".join(missing)
