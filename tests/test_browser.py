@@ -110,17 +110,24 @@ def _chromium() -> str | None:
     return None
 
 
-def run_browser_pass(built_book: Path) -> dict:
-    """Run tests/browser/check_pages.mjs over the built book; the report, by page."""
+def browser_tools(packages=("playwright-core", "axe-core")) -> tuple[str, str]:
+    """Chromium and Node.js, with the npm ``packages`` the browser scripts import; the
+    browser tests skip (or fail, see :func:`_missing`) saying what to install when one lacks."""
     chromium = _chromium()
     if chromium is None:
         _missing("Chromium is not installed: `apt-get install chromium` (Debian), then run `make test`")
     node = shutil.which("node")
     if node is None:
         _missing("Node.js (20 or newer) is not installed; the browser tests drive Chromium from Node")
-    for package in ("playwright-core", "axe-core"):
+    for package in packages:
         if not (BROWSER_DIR / "node_modules" / package / "package.json").is_file():
             _missing(f"{package} is not installed: run `npm ci --prefix tests/browser` (`make test` does)")
+    return chromium, node
+
+
+def run_browser_pass(built_book: Path) -> dict:
+    """Run tests/browser/check_pages.mjs over the built book; the report, by page."""
+    chromium, node = browser_tools()
 
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     report = run_checker({

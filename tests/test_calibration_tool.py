@@ -40,7 +40,7 @@ import pytest
 
 from conftest import ROOT, book_work
 from conftest import run as run_process
-from test_browser import AXE_ALLOWLIST, BROWSER_DIR, _chromium, _missing
+from test_browser import AXE_ALLOWLIST, BROWSER_DIR, browser_tools
 
 CALIBRATION = "chapters/04-synthesis/calibration-tool"
 PLANNING = "chapters/04-synthesis/planning-self-check"
@@ -526,15 +526,7 @@ def run_tools_pass(html: Path) -> dict:
     every scenario with tests/browser/trainer_tools.mjs; the report, by scenario id. Run in the
     background as soon as the book is built (tests/conftest.py, ``BOOK_STEPS``)."""
     html = Path(os.environ.get("COACHBOOK_TOOLS_HTML") or html)
-    chromium = _chromium()
-    if chromium is None:
-        _missing("Chromium is not installed: `apt-get install chromium` (Debian)")
-    node = shutil.which("node")
-    if node is None:
-        _missing("Node.js (20 or newer) is not installed; the browser tests drive Chromium from Node")
-    for name in ("playwright-core", "axe-core"):
-        if not (BROWSER_DIR / "node_modules" / name / "package.json").is_file():
-            _missing(f"{name} is not installed: run `npm ci --prefix tests/browser`")
+    chromium, node = browser_tools()
     folder = Path(tempfile.mkdtemp(prefix="trainer-tools-"))
     try:
         scenarios = build_scenarios(folder)

@@ -27,7 +27,7 @@ import pytest
 
 from conftest import OUTPUT_DIR, ROOT, book_work
 from conftest import run as run_process
-from test_browser import BROWSER_DIR, _chromium, _missing
+from test_browser import BROWSER_DIR, browser_tools
 
 KIT = ROOT / "chapters" / "05-course-kits"
 SESSIONS = list(range(1, 9))
@@ -117,14 +117,7 @@ def test_print_rules_are_in_the_book_stylesheet():
 
 def run_handouts_pass(html: Path) -> dict:
     """Print every handout of the built book with tests/browser/handouts.mjs; the report by id."""
-    chromium = _chromium()
-    if chromium is None:
-        _missing("Chromium is not installed: `apt-get install chromium` (Debian)")
-    node = shutil.which("node")
-    if node is None:
-        _missing("Node.js (20 or newer) is not installed; the browser tests drive Chromium from Node")
-    if not (BROWSER_DIR / "node_modules" / "playwright-core" / "package.json").is_file():
-        _missing("playwright-core is not installed: run `npm ci --prefix tests/browser`")
+    chromium, node = browser_tools(("playwright-core",))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     handouts = [{"id": f"session-{n:02d}", "page": f"chapters/05-course-kits/handouts/session-{n:02d}"}
                 for n in SESSIONS]

@@ -19,7 +19,7 @@ import { readFileSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { launchChromium } from "./launch.mjs";
+import { keepOffline, launchChromium } from "./launch.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -149,14 +149,7 @@ async function checkPage(context, page) {
   tab.on("requestfinished", (request) => {
     if (request.url().startsWith(rootUrl)) { result.loaded.push(request.url()); }
   });
-  await tab.route("**/*", (route) => {
-    const url = route.request().url();
-    if (url.startsWith(rootUrl) || url.startsWith("data:") || url.startsWith("blob:")) {
-      return route.continue();
-    }
-    result.external.push(url);
-    return route.abort("blockedbyclient");
-  });
+  await keepOffline(tab, rootUrl, result.external);
   try {
     await tab.goto(pathToFileURL(join(root, `${page}.html`)).href, { waitUntil: "load" });
 

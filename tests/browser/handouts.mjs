@@ -19,7 +19,7 @@
 import { readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { launchChromium } from "./launch.mjs";
+import { keepOffline, launchChromium } from "./launch.mjs";
 
 const config = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const root = realpathSync(config.root);
@@ -73,12 +73,7 @@ try {
     const tab = await context.newPage();
     tab.on("request", (request) => { result.requests.push(request.url()); });
     tab.on("pageerror", (error) => { result.pageErrors.push(String((error && error.stack) || error)); });
-    await tab.route("**/*", (route) => {
-      const url = route.request().url();
-      if (url.startsWith(rootUrl) || url.startsWith("data:") || url.startsWith("blob:")) { return route.continue(); }
-      result.external.push(url);
-      return route.abort("blockedbyclient");
-    });
+    await keepOffline(tab, rootUrl, result.external);
     try {
       await tab.goto(pathToFileURL(join(root, `${handout.page}.html`)).href, { waitUntil: "load" });
       await tab.evaluate(() => (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) || null);

@@ -23,7 +23,7 @@ import { readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { launchChromium } from "./launch.mjs";
+import { keepOffline, launchChromium } from "./launch.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -161,12 +161,7 @@ async function runScenario(context, scenario) {
     }
   });
   tab.on("pageerror", (error) => { result.pageErrors.push(String((error && error.stack) || error)); });
-  await tab.route("**/*", (route) => {
-    const url = route.request().url();
-    if (url.startsWith(rootUrl) || url.startsWith("data:") || url.startsWith("blob:")) { return route.continue(); }
-    result.external.push(url);
-    return route.abort("blockedbyclient");
-  });
+  await keepOffline(tab, rootUrl, result.external);
   try {
     await tab.goto(pathToFileURL(join(root, `${scenario.page}.html`)).href, { waitUntil: "load" });
     for (const step of scenario.steps || []) {
