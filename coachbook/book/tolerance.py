@@ -10,7 +10,10 @@ paper, the distinct published cells within tolerance:
   where no SE is printed (a published 0 must be matched to its printed digits);
 - a standard error within 25% of the published SE, where both exist;
 - a p-value on the same side of .05 as the published one;
-- a count (a row or column that names ``n``, ``N`` or a count) exactly.
+- a count (a row or column that names ``n``, ``N`` or a count, and a whole replicated
+  number) exactly. A percentage is not a count, and neither is a fractional replicated
+  number such as an expected count from arithmetic on an effect: both are judged as
+  estimates without an SE.
 
 A cell shown in several chapters counts once, by its worst replication.
 """
@@ -62,8 +65,17 @@ def payload(table) -> dict:
     return {"paper": data.attrs.get("paper"), "rows": rows}
 
 
+_PERCENT = re.compile(r"percent|%", re.I)
+
+
 def _is_count(row: dict) -> bool:
-    return bool(_COUNT.search(row.get("column", "")) or _COUNT.search(row.get("row", "")))
+    column, label = row.get("column", ""), row.get("row", "")
+    if _PERCENT.search(column) and not _COUNT.search(column):
+        return False
+    replicated = row.get("replicated")
+    if replicated is not None and not float(round(replicated, 6)).is_integer():
+        return False
+    return bool(_COUNT.search(column) or _COUNT.search(label))
 
 
 def within_tolerance(row: dict) -> tuple[bool, str]:
