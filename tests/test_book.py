@@ -58,6 +58,40 @@ def test_built_pages_load_no_chart_script_from_a_cdn(built_book):
             assert (page.parent / source.group(1)).is_file(), f"{page.name}: {source.group(1)} is missing"
 
 
+def test_comparison_tables_link_their_csv_as_a_file(built_book):
+    """The CSV of each comparison table is a file beside the book, not a data: address in the
+    page (coachbook.book.sphinx_ext), and it holds the table's header and rows."""
+    links = 0
+    for page in built_book.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "data:text/csv" not in text, f"{page.name} carries a CSV inline"
+        for href in re.findall(r'<p class="cb-download"><a download="[^"]+" href="([^"]+)"', text):
+            target = page.parent / href
+            assert target.is_file(), f"{page.name}: {href} is missing"
+            lines = target.read_text(encoding="utf-8").splitlines()
+            assert len(lines) >= 2 and "published" in lines[0], f"{page.name}: {href} is not a table"
+            links += 1
+    assert links >= 10, f"only {links} comparison-table downloads in the book"
+
+
+def test_unwrapped_code_tokens_keep_the_colour_of_plain_code(built_book):
+    """sphinx_ext drops Pygments' spans for names, punctuation and whitespace; that is only
+    invisible while the theme colours those classes like the code block itself, in both modes."""
+    from coachbook.book.sphinx_ext import PLAIN_TOKEN_CLASSES
+
+    css = (built_book / "_static" / "pygments.css").read_text(encoding="utf-8")
+    for mode in ("light", "dark"):
+        base = re.search(rf'html\[data-theme="{mode}"\] \.highlight {{[^}}]*color: (#[0-9A-Fa-f]+)', css)
+        assert base, f"no base colour for code in {mode} mode"
+        for token in PLAIN_TOKEN_CLASSES:
+            rule = re.search(rf'html\[data-theme="{mode}"\] \.highlight \.{token} {{ color: (#[0-9A-Fa-f]+)', css)
+            assert rule is None or rule.group(1).lower() == base.group(1).lower(), (
+                f".highlight .{token} is {rule.group(1)} in {mode} mode, not the code colour "
+                f"{base.group(1)}: remove {token!r} from sphinx_ext.PLAIN_TOKEN_CLASSES")
+    page = (built_book / "chapters" / "02-rct" / "costs.html").read_text(encoding="utf-8")
+    assert '<div class="highlight"><pre>' in page and '<span class="p">' not in page
+
+
 def test_interactive_chart_scripts_are_served_with_the_book(built_book):
     static = built_book / "_static"
     assert (static / "coachbook-vega-bundle.js").stat().st_size > 100_000

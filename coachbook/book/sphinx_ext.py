@@ -8,6 +8,15 @@
   moves out of the page into ``_images/`` and is referenced from a
   ``<noscript>`` image (and shown by the upgrade script if the chart cannot be
   drawn): the page holds the chart's spec once, not the drawing too.
+- Tables: a comparison table's "Download the full table (CSV)" link, a ``data:``
+  address in the notebook (so it works in Jupyter and Colab), becomes a file
+  under ``_downloads/coachbook/`` in the HTML, so the page does not carry the
+  table twice.
+- Code: Pygments wraps every name, punctuation mark and space in a span
+  (``<span class="p">,</span>``) although the theme gives those classes the
+  code block's own colour in both colour modes (``tests/test_book.py`` checks
+  the built ``pygments.css``); the wrappers are dropped, which takes a fifth off
+  a chapter page.
 - Math: it copies MathJax 3 (the files of the pinned PyPI package
   ``sphinx-mathjax-offline``, MathJax 3.2.2) into ``_static/mathjax``, where
   ``mathjax_path`` in ``_config.yml`` points, so equations render offline.
@@ -25,6 +34,7 @@
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import importlib.metadata
@@ -44,6 +54,8 @@ _VEGA_BUNDLE = "coachbook-vega-bundle.js"
 _JS_FILES = ("coachbook-charts.js", "coachbook-a11y.js")  # copied from ./static
 _CSS_FILES = ("coachbook.css",)
 _CHART_SCRIPTS = (_VEGA_BUNDLE, "coachbook-charts.js")   # only on pages with a chart
+_CSV_DOWNLOAD = re.compile(
+    r'<a download="([^"/]+)" href="data:text/csv;charset=utf-8;base64,([A-Za-z0-9+/=]*)">')
 _STATIC_CHART = re.compile(
     r'(<figure class="coachbook-chart"[^>]*aria-label="([^"]*)"[^>]*>)'
     r'<div class="coachbook-chart-static">(<svg\b.*?</svg>)</div>', re.S)
@@ -97,6 +109,31 @@ def _static_charts_to_files(app, body: str, pathto) -> str:
     return _STATIC_CHART.sub(move, body)
 
 
+def _csv_downloads_to_files(app, body: str, pathto) -> str:
+    """Each comparison table's CSV written to ``_downloads/coachbook/`` and linked, not inlined."""
+    downloads = Path(app.outdir) / "_downloads" / "coachbook"
+
+    def move(match: re.Match) -> str:
+        name, content = html.unescape(match.group(1)), base64.b64decode(match.group(2))
+        folder = downloads / hashlib.sha256(content).hexdigest()[:16]
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+        href = html.escape(pathto(f"_downloads/coachbook/{folder.name}/{name}", 1), quote=True)
+        return f'<a download="{match.group(1)}" href="{href}">'
+
+    return _CSV_DOWNLOAD.sub(move, body)
+
+
+_HIGHLIGHT = re.compile(r'<div class="highlight"><pre>.*?</pre></div>', re.S)
+#: Pygments token classes the theme colours like plain code: Name, Punctuation, Whitespace.
+PLAIN_TOKEN_CLASSES = ("n", "p", "w")
+_PLAIN_TOKEN = re.compile(r'<span class="(?:%s)">([^<]*)</span>' % "|".join(PLAIN_TOKEN_CLASSES))
+
+
+def _unwrap_plain_tokens(body: str) -> str:
+    return _HIGHLIGHT.sub(lambda block: _PLAIN_TOKEN.sub(r"\1", block.group(0)), body)
+
+
 def _is_chart_script(script) -> bool:
     return str(getattr(script, "filename", script) or "").rsplit("/", 1)[-1] in _CHART_SCRIPTS
 
@@ -106,6 +143,9 @@ def _fix_page(app, pagename, templatename, context, doctree):
     if "body" in context:
         context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
         has_chart = 'class="coachbook-chart"' in context["body"]
+        if app.builder.format == "html" and "pathto" in context:
+            context["body"] = _csv_downloads_to_files(app, context["body"], context["pathto"])
+            context["body"] = _unwrap_plain_tokens(context["body"])
         if has_chart and app.builder.format == "html" and "pathto" in context:
             context["body"] = _static_charts_to_files(app, context["body"], context["pathto"])
     scripts = context.get("script_files")
