@@ -153,6 +153,49 @@ def test_pool_equation3_of_identical_copies_is_the_single_fit(teachers, roster):
         kraft_hill.pool_equation3([sample], X, y, groups, priors, df_complete=50)
 
 
+@pytest.fixture(scope="module")
+def mqi_files():
+    return {name: data.load(name) for name in
+            ["mqi/reflections", "mqi/student_survey", "mqi/mqi_segments", "mqi/student_tests"]}
+
+
+def test_table_a2_rows_are_the_moderation_fits(mqi_files, teachers):
+    from coachbook.estimators import moderation
+    a2 = kraft_hill.table_a2_estimates(mqi_files, teachers, imputations=2)
+    # 6 moderators x (3 reflections x 2 years + 4 MQI domains + 2 survey years + 2 tests x 2 years)
+    assert len(a2) == 6 * 16 and list(a2.columns) == ["table", "panel", "row", "column", "estimate", "se", "p"]
+    assert set(a2["row"]) == set(kraft_hill.A2_MODERATORS.values())
+    assert a2[["estimate", "se", "p"]].notna().all().all() and (a2["se"] > 0).all()
+    # one teacher-level cell refitted directly: MKT on follow-up Richness
+    roster = kraft_hill.a2_roster(teachers)
+    scores = kraft_hill.teacher_mqi_scores(mqi_files["mqi/mqi_segments"])
+    direct = moderation.treatment_interaction(kraft_hill.teacher_outcome(roster, scores, "richness"),
+                                              "richness", "mkt", controls=kraft_hill.TEACHER_CONTROLS)
+    cell = a2[(a2["panel"] == kraft_hill.A2_PANEL[2]) & (a2["column"] == "Richness")
+              & (a2["row"] == "Treat*MKT")].iloc[0]
+    assert cell["estimate"] == pytest.approx(direct["estimate"]) and cell["se"] == pytest.approx(direct["se"])
+    with pytest.raises(ValueError, match="files lacks"):
+        kraft_hill.table_a2_estimates({"mqi/reflections": mqi_files["mqi/reflections"]}, teachers)
+    with pytest.raises(ValueError, match="imputations must be"):
+        kraft_hill.table_a2_estimates(mqi_files, teachers, imputations=1)
+    with pytest.raises(ValueError, match="lacks column"):
+        kraft_hill.table_a2_estimates(mqi_files, teachers.drop(columns="experience"))
+
+
+def test_table_a3_rows_are_stayer_leaver_means(teachers):
+    a3 = kraft_hill.table_a3_estimates(teachers)
+    assert len(a3) == len(kraft_hill.A3_GROUPS) * (3 * len(kraft_hill.A3_ROWS) + 1)
+    flag = kraft_hill.A3_GROUPS["MQI scores"]
+    mqi = a3[a3["panel"] == "MQI scores"].set_index(["row", "column"])["estimate"]
+    for char, label in kraft_hill.A3_ROWS.items():
+        assert mqi[(label, "Stay")] == pytest.approx(teachers.loc[teachers[flag] == 1, char].mean())
+        assert mqi[(label, "Exit")] == pytest.approx(teachers.loc[teachers[flag] == 0, char].mean())
+    p = a3.loc[a3["column"] == "p-value", "estimate"]
+    assert ((p >= 0) & (p <= 1)).all()
+    with pytest.raises(ValueError, match="lacks column"):
+        kraft_hill.table_a3_estimates(teachers.drop(columns=flag))
+
+
 # --- Russell et al. ---------------------------------------------------------
 
 def test_russell_number():

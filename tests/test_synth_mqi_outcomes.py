@@ -371,3 +371,19 @@ def test_regeneration_is_deterministic_and_matches_the_bundled_files(tmp_path, s
         write_csv(first[name], path)
         assert path.read_bytes() == (data.data_dir() / f"{name}.csv").read_bytes(), (
             f"{name} drifted from its generator; run `python -m coachbook.synth`")
+
+
+def test_interaction_term_is_centred_on_the_treated_and_zero_for_controls(teachers, monkeypatch):
+    from coachbook.synth.mqi_outcomes import interactions, moderation
+    t = teachers.sort_values("teacher_id").reset_index(drop=True)
+    idx = np.flatnonzero(t["observed_mqi_y2"].to_numpy() == 1)
+    assert not moderation.interaction_term(t, idx, "Richness", 2).any()   # none applied yet
+    gamma = (0.0, 0.0, 0.5, 0.0, 0.0, 0.0)                                 # 0.5 per SD of MKT
+    monkeypatch.setattr(interactions, "INTERACTIONS", {("Richness", 2): gamma})
+    term = moderation.interaction_term(t, idx, "Richness", 2)
+    treated = t["treatment"].to_numpy()[idx] == 1
+    mkt = t["mkt"].to_numpy()[idx]
+    assert not term[~treated].any()
+    assert term[treated] == pytest.approx(0.5 * (mkt[treated] - mkt[treated].mean()))
+    assert {y for _, y in interactions.CALIBRATED} == {1, 2} and len(interactions.CALIBRATED) == 16
+    assert all(len(g) == len(kraft_hill.A2_MODERATORS) for g in interactions.CALIBRATED.values())

@@ -136,3 +136,25 @@ A3_ROWS = {
     "reform_practices": "Use of Reform Practices (SD)",
 }
 A3_CHARACTERISTICS = list(A3_ROWS)
+
+#: Table A2's moderators: column of the roster -> row of the table. Experience is in years,
+#: the four scales in SD units, the district a 0/1 indicator (1 = small suburban district).
+A2_MODERATORS = {"suburban": "Treat*Small Suburban District", "experience": "Treat*Experience",
+                 "mkt": "Treat*MKT", "openness_feedback": "Treat*Openness to Feedback",
+                 "behavior_challenges": "Treat*Challenges with Classroom Behavior",
+                 "reform_practices": "Treat*Use of Reform Practices"}
+A2_PANEL = {1: "Panel A: Implementation year", 2: "Panel B: Follow-up year"}
+#: Table A2's MQI columns (follow-up year only): domain -> column of the table.
+A2_MQI_COLUMNS = {"richness": "Richness", "wws": "Working with students", "errors": "Errors",
+                  "ccasp": "CCASP"}
+#: Table A2's test columns: column of ``mqi/student_tests`` -> column of the table (both years).
+A2_TEST_COLUMNS = {"state_math": "State math test", "interim_math": "MAP/Star math test"}
+A2_AMBITIOUS = "Ambitious instruction"
+#: Imputations of the prior scores pooled in Table A2's test-score interactions.
+A2_IMPUTATIONS = 5
+
+#: Table A3's outcome groups (panels) -> the teachers-file flag of staying in that outcome's sample.
+A3_GROUPS = {"Teacher survey": "observed_reflection_y2", "MQI scores": "observed_mqi_y2",
+             "Student survey": "observed_ambitious_y2", "State test": "observed_state_test_y2",
+             "Interim test": "observed_interim_test_y2"}
+A3_JOINT_ROW = "p-value from joint F-test"

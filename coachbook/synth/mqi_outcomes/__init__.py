@@ -108,6 +108,19 @@ imputations); the tests run the estimators themselves.
   teacher at the cut point in part. The Lee bounds of Ambitious Instruction
   and of the test scores are not targeted; they follow from the design.
 
+* Moderation (Table A2): every outcome's teacher latent also gets ``T x
+  sum_k gamma_k (M_k - treated mean)`` for the table's six moderators
+  (district, experience in years, MKT and the three survey scales in SD
+  units), added before the parameters above are solved. The 96 coefficients
+  ``gamma`` (16 outcome-years x 6 moderators) are stored in
+  :mod:`.interactions` and were found by
+  ``python -m coachbook.synth.mqi_outcomes.moderation``: fixed-point steps
+  ``gamma += (published - estimated) / gain`` on the interaction estimates
+  of :func:`coachbook.studies.kraft_hill.table_a2_estimates`, the gain of each
+  outcome measured by a secant between steps. Not yet applied: the bundled
+  files are generated with ``INTERACTIONS`` empty (no moderation), so Table
+  A2 is emergent; :mod:`.interactions` says why.
+
 The solver (``calibration._solve``, Levenberg-Marquardt on finite differences, run in
 stages and from several starts by ``calibration._staged_solve``) rounds every
 parameter to 3 decimals at every step, so that regeneration cannot flip on

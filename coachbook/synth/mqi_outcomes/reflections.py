@@ -8,6 +8,7 @@ import pandas as pd
 from coachbook.estimators import ols
 from coachbook.studies.kraft_hill.variables import REFLECTIONS, T5_PANEL
 from coachbook.synth.mqi_outcomes.calibration import _cell_targets, _rng, _staged_solve
+from coachbook.synth.mqi_outcomes.moderation import interaction_term
 from coachbook.synth.mqi_outcomes.teachers import _base_latent, _sample, _standardize
 
 
@@ -41,13 +42,14 @@ def _make_reflections(seed, t, lat, numbers, log):
             missing[rng.choice(n, n_missing, replace=False)] = True
             b = _base_latent(lat, col)[smp.idx]
             r = lat["response"][smp.idx]
+            inter = interaction_term(t, smp.idx, REFLECTIONS[measure], year)
             keep = ~missing
             du, dc = smp.design_u[keep], smp.design_c[keep]
             ctrl = (~treated)[keep]
 
-            def measure_of(par, u=u, b=b, r=r, base=base, sd=sd, cap=cap, k=k):
+            def measure_of(par, u=u, b=b, r=r, base=base, sd=sd, cap=cap, k=k, inter=inter):
                 d1, d2, het = par
-                rate = base * np.exp(sd * b + d2 * smp.h + treated * het * r) + treated * d1
+                rate = base * np.exp(sd * b + d2 * smp.h + treated * het * r) + treated * d1 + inter
                 rate = np.maximum(rate, 0.02)
                 counts = np.maximum(stats.poisson.ppf(u, rate[:, None]), 0)
                 if cap is not None:

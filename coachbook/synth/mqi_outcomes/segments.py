@@ -7,10 +7,11 @@ import pandas as pd
 from coachbook.estimators import ols
 from coachbook.estimators.lee import _bound_weights, _trim_share
 from coachbook.estimators.random_intercept import _RIDesign
-from coachbook.studies.kraft_hill.variables import (LOWER, LPM_ROW, MQI_DOMAINS, MQI_ITEMS,
+from coachbook.studies.kraft_hill.variables import (A2_MQI_COLUMNS, LOWER, LPM_ROW, MQI_DOMAINS, MQI_ITEMS,
                                                     T67_PANEL, UPPER)
 from coachbook.synth.mqi_outcomes.calibration import (_allocate, _cell_targets, _moment_match, _pub,
                                                       _rng, _staged_solve)
+from coachbook.synth.mqi_outcomes.moderation import interaction_term
 from coachbook.synth.mqi_outcomes.teachers import (_base_latent, _responsiveness, _sample,
                                                    _standardize)
 
@@ -107,17 +108,18 @@ def _make_segments(seed, t, lat, numbers, log):
         rater_eff = _MQI_RATER_SD * rng.standard_normal(_MQI_RATERS)
         item_noise = _MQI_ITEM_SD * rng.standard_normal((n_seg, k))
         offsets = _MQI_OFFSETS[domain]
+        inter = interaction_term(t, smp.idx, A2_MQI_COLUMNS[domain], 2)
         tg = _cell_targets(numbers, "Table 6", panel, MQI_DOMAINS[domain])
         lee = [_pub(numbers, "Table 6", panel, MQI_DOMAINS[domain], c) for c in (LOWER, UPPER)]
         lee_se = [_pub(numbers, "Table 6", panel, MQI_DOMAINS[domain], c, "se")
                   for c in (LOWER, UPPER)]
 
         def scores_of(par, theta=theta, lesson_eff=lesson_eff, seg_eff=seg_eff,
-                      rater_eff=rater_eff, item_noise=item_noise, offsets=offsets):
+                      rater_eff=rater_eff, item_noise=item_noise, offsets=offsets, inter=inter):
             mu, s_seg, s_t, d1, d2, het, kappa, omega = par
             r = _orthogonal(_responsiveness(lat, kappa)[smp.idx], theta, treated == 1)
             teacher_q = (s_t * (1 + omega * treated) * theta + d2 * smp.h
-                         + treated * (d1 + het * r))
+                         + treated * (d1 + het * r) + inter)
             q = (mu + teacher_q[seg_teacher] + _MQI_LESSON_SD * lesson_eff[seg_lesson]
                  + s_seg * seg_eff + rater_eff[seg_rater])
             v = q[:, None] + offsets[None, :] + item_noise

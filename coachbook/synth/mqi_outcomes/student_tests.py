@@ -5,10 +5,11 @@ import numpy as np
 import pandas as pd
 
 from coachbook.studies.kraft_hill.tables import _pool, _t7_cell
-from coachbook.studies.kraft_hill.variables import (IMPUTATION_SEED, IMPUTATIONS, PRIOR_SCORES,
+from coachbook.studies.kraft_hill.variables import (A2_TEST_COLUMNS, IMPUTATION_SEED, IMPUTATIONS, PRIOR_SCORES,
                                                     RACES, T67_PANEL, T7_ROW, TESTS)
 from coachbook.synth.mqi_outcomes.calibration import (_allocate, _cell_targets, _moment_match, _rng,
                                                       _solve)
+from coachbook.synth.mqi_outcomes.moderation import interaction_term
 from coachbook.synth.mqi_outcomes.teachers import _sample
 
 
@@ -104,11 +105,12 @@ def _make_tests(seed, t, lat, numbers, log):
             smp = _sample(t, np.isin(np.arange(len(t)), pos))
             uj = _moment_match(0.6 * common[pos] + 0.8 * spec[pos, k])
             r = lat["response"][pos]
+            inter = interaction_term(t, pos, A2_TEST_COLUMNS[col], year)
             a_c, e_c, g = ability[has], eps[has, k], cell.groups
 
-            def y_of(par, d1=0.0):
+            def y_of(par, d1=0.0, inter=inter):
                 b, s_u, d2 = par
-                teacher = s_u * uj + d2 * smp.h + cell.treat * (d1 + _TEST_HET * r)
+                teacher = s_u * uj + d2 * smp.h + cell.treat * (d1 + _TEST_HET * r) + inter
                 return np.round(b * a_c + teacher[g] + np.sqrt(max(1 - b ** 2, 0.05)) * e_c, 4)
 
             def ses(par):

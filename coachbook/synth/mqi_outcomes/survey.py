@@ -5,9 +5,10 @@ import numpy as np
 import pandas as pd
 
 from coachbook.estimators.random_intercept import _RIDesign
-from coachbook.studies.kraft_hill.variables import AMBITIOUS_ROW, SURVEY_ITEMS, T67_PANEL
+from coachbook.studies.kraft_hill.variables import A2_AMBITIOUS, AMBITIOUS_ROW, SURVEY_ITEMS, T67_PANEL
 from coachbook.synth.mqi_outcomes.calibration import (_allocate, _cell_targets, _moment_match, _rng,
                                                       _solve)
+from coachbook.synth.mqi_outcomes.moderation import interaction_term
 from coachbook.synth.mqi_outcomes.teachers import _base_latent, _sample, _standardize
 
 
@@ -42,14 +43,15 @@ def _make_survey(seed, t, lat, numbers, log):
         noise = rng.standard_normal((len(teacher), len(SURVEY_ITEMS)))
         a = _moment_match(np.sqrt(0.75) * amb[smp.idx] + np.sqrt(0.25) * rng.standard_normal(n_t))
         r = lat["response"][smp.idx]
+        inter = interaction_term(t, smp.idx, A2_AMBITIOUS, year)
         treated = smp.treat
         ctrl = treated[teacher] == 0
         fit_u = _RIDesign(smp.design_u[teacher], teacher)
         fit_c = _RIDesign(smp.design_c[teacher], teacher)
 
-        def items_of(par):
+        def items_of(par, inter=inter):
             d1, d2, s = par
-            latent = (s * a + d2 * smp.h + treated * (d1 + _SURVEY_HET * r))[teacher] + eps
+            latent = (s * a + d2 * smp.h + treated * (d1 + _SURVEY_HET * r) + inter)[teacher] + eps
             return _ambitious_from_latent(latent, noise)
 
         def fun(par):
