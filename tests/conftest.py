@@ -7,12 +7,11 @@
   Both builds and the browser pass (tests/test_browser.py) run in a background
   thread while the rest of the suite runs (:class:`BookWork`); the tests that use
   them run last and wait for their results.
-- **The synthetic data**: ``synthetic`` is ``coachbook.synth.generate_all()``,
-  run once in its own interpreter and shared read-only; ``regenerated`` is
-  ``coachbook.synth.write_all``, run once in another; both in the background
-  (:class:`EarlyWork`): the
-  byte-for-byte check against the bundled files, and the second generation that
-  the determinism tests compare ``synthetic`` with.
+- **The synthetic data**: ``coachbook.synth.write_all`` runs once, in its own
+  interpreter, in the background (:class:`EarlyWork`). ``regenerated`` holds the
+  files it wrote (compared byte for byte with the bundled ones: the bundled files
+  are the independent second generation) and ``synthetic`` the frames, shared
+  read-only.
 - **Other subprocess work** that needs nothing from the session (each estimator
   re-run under other OpenBLAS kernels) starts in the same background thread as
   soon as collection is over (``EARLY_STEPS`` in a test module).
@@ -331,7 +330,7 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(f"{label} in the background: {steps}")
 
 
-# --- The synthetic data: generated once, regenerated once -----------------------------------
+# --- The synthetic data: generated once per session ------------------------------------------
 
 def _fingerprint(frame) -> tuple:
     import pandas as pd
@@ -340,52 +339,76 @@ def _fingerprint(frame) -> tuple:
             int(pd.util.hash_pandas_object(frame, index=True).sum()))
 
 
-#: Run in a fresh interpreter: ``synth.generate_all()``, pickled to the file named, with the
-#: published cells the MQI outcome calibration read (``calibration._pub``, wherever imported).
+#: Run in a fresh interpreter: ``synth.write_all(folder)``, which calls ``generate_all()``;
+#: pickled beside the files: the frames it wrote and the published cells the MQI outcome
+#: calibration read (``calibration._pub``, wherever imported).
 _GENERATE = r"""
 import pickle, sys
+from pathlib import Path
 from coachbook import synth
 from coachbook.synth.mqi_outcomes import calibration, segments
 
-read, published_number = [], calibration._pub
+folder, captured, read = Path(sys.argv[1]), {}, []
+published_number, generate_all = calibration._pub, synth.generate_all
 
 def reading(numbers, table, panel, row, column, what="estimate"):
     value = published_number(numbers, table, panel, row, column, what)  # KeyError: not printed
     read.append((table, panel, row, column, what))
     return value
 
+def capturing(*args, **kwargs):
+    files = generate_all(*args, **kwargs)
+    captured.update(files)
+    return files
+
 calibration._pub = segments._pub = reading
-files = synth.generate_all()
-with open(sys.argv[1], "wb") as out:
-    pickle.dump({"frames": files, "read": read}, out)
+synth.generate_all = capturing
+written = synth.write_all(folder)
+if not captured:  # write_all no longer goes through generate_all
+    raise SystemExit("coachbook.synth.write_all did not call generate_all: update tests/conftest.py")
+with open(folder / "frames.pickle", "wb") as out:
+    pickle.dump({"written": [str(path) for path in written], "frames": captured, "read": read}, out)
 """
 
 
-def generate(root: Path = ROOT) -> dict:
-    """``coachbook.synth.generate_all()`` in a separate interpreter, run in the background
-    from the start of the session (:class:`EarlyWork`), so the tests do not wait for it."""
+@dataclass(frozen=True)
+class Regeneration:
+    folder: Path                 # where synth.write_all wrote the files
+    written: list[Path]          # the files, as write_all returned them
+    frames: MappingProxyType     # the frames write_all wrote
+    read: list                   # the published cells the MQI calibration read
+
+
+def generate(root: Path = ROOT) -> Regeneration:
+    """``coachbook.synth.write_all`` into a new temporary folder, in a separate interpreter,
+    run once per session in the background from its start (:class:`EarlyWork`).
+
+    One generation is enough: the bundled files are the other, independent one (made by
+    ``make data`` in another process, on another day, often another machine), and the
+    byte-for-byte comparison with them (tests/test_synth.py) is the determinism check."""
     import pickle
 
     folder = Path(tempfile.mkdtemp(prefix="synth-generated-"))
-    result = run([sys.executable, "-c", _GENERATE, str(folder / "frames.pickle")], cwd=root,
+    result = run([sys.executable, "-c", _GENERATE, str(folder)], cwd=root,
                  env={**os.environ, "PYTHONHASHSEED": "0"})
     if result.returncode != 0:
-        pytest.fail("coachbook.synth.generate_all failed:\n" + result.stderr[-3000:])
+        pytest.fail("coachbook.synth.write_all failed:\n" + result.stderr[-3000:])
     with open(folder / "frames.pickle", "rb") as stored:
-        generated = pickle.load(stored)
-    shutil.rmtree(folder, ignore_errors=True)
-    return generated
+        saved = pickle.load(stored)
+    (folder / "frames.pickle").unlink()
+    return Regeneration(folder, [Path(path) for path in saved["written"]],
+                        MappingProxyType(saved["frames"]), saved["read"])
 
 
 @pytest.fixture(scope="session")
 def synthetic():
-    """Every synthetic file, ``coachbook.synth.generate_all()`` run once per session (in its
-    own interpreter, in the background: :func:`generate`).
+    """Every synthetic file as ``coachbook.synth.generate_all()`` makes it, generated once per
+    session (in its own interpreter, in the background: :func:`generate`).
 
     Shared by every test that needs generated frames: read it, never modify it
     (``.copy()`` a frame first). The teardown fails if a test changed one.
     """
-    files = book_work("synthetic", generate)["frames"]
+    files = dict(book_work("synthetic", generate).frames)
     before = {name: _fingerprint(frame) for name, frame in files.items()}
     yield MappingProxyType(files)
     changed = sorted(name for name, frame in files.items() if _fingerprint(frame) != before[name])
@@ -396,67 +419,18 @@ def synthetic():
 def calibration_reads(synthetic) -> list[tuple[str, str, str, str, str]]:
     """The published cells (table, panel, row, column, estimate or se) that the MQI outcome
     calibration read while :func:`generate` made ``synthetic``."""
-    return [tuple(cell) for cell in book_work("synthetic", generate)["read"]]
-
-
-@dataclass(frozen=True)
-class Regeneration:
-    folder: Path                 # where synth.write_all wrote the files
-    written: list[Path]          # the files, as write_all returned them
-    frames: MappingProxyType     # the frames write_all wrote: a second, independent generation
-
-
-#: Run in a fresh interpreter: ``synth.write_all(folder)``, and pickle the frames it wrote
-#: (captured from its call of ``generate_all``) beside them.
-_REGENERATE = r"""
-import pickle, sys
-from pathlib import Path
-from coachbook import synth
-
-folder, captured = Path(sys.argv[1]), {}
-generate_all = synth.generate_all
-
-def capturing(*args, **kwargs):
-    files = generate_all(*args, **kwargs)
-    captured.update(files)
-    return files
-
-synth.generate_all = capturing
-written = synth.write_all(folder)
-if not captured:  # write_all no longer goes through generate_all: generate the frames separately
-    captured.update(generate_all())
-with open(folder / "frames.pickle", "wb") as out:
-    pickle.dump({"written": [str(path) for path in written], "frames": captured}, out)
-"""
-
-
-def regenerate(root: Path = ROOT) -> Regeneration:
-    """``coachbook.synth.write_all`` into a new temporary folder, in a separate interpreter
-    (so this second generation shares no state with :func:`synthetic`'s), run in the
-    background from the start of the session (:class:`EarlyWork`)."""
-    import pickle
-
-    folder = Path(tempfile.mkdtemp(prefix="synth-regenerated-"))
-    result = run([sys.executable, "-c", _REGENERATE, str(folder)], cwd=root,
-                 env={**os.environ, "PYTHONHASHSEED": "0"})
-    if result.returncode != 0:
-        pytest.fail("coachbook.synth.write_all failed:\n" + result.stderr[-3000:])
-    with open(folder / "frames.pickle", "rb") as stored:
-        saved = pickle.load(stored)
-    (folder / "frames.pickle").unlink()
-    return Regeneration(folder, [Path(path) for path in saved["written"]], MappingProxyType(saved["frames"]))
+    return [tuple(cell) for cell in book_work("synthetic", generate).read]
 
 
 #: Fixtures of this file made by :class:`EarlyWork` (test modules add theirs as ``EARLY_STEPS``).
-CONFTEST_EARLY_STEPS = {"synthetic": generate, "regenerated": regenerate}
+CONFTEST_EARLY_STEPS = {"synthetic": generate}
 
 
 @pytest.fixture(scope="session")
 def regenerated() -> Regeneration:
-    """``coachbook.synth.write_all`` into a temporary folder, run once per session in its
-    own interpreter (:func:`regenerate`). Its frames are the second generation that the
-    determinism tests compare with :func:`synthetic`."""
-    return book_work("regenerated", regenerate)
+    """The files ``coachbook.synth.write_all`` wrote in this session's one generation
+    (:func:`generate`), for the byte-for-byte comparison with the bundled files."""
+    return book_work("synthetic", generate)
 
 
 # --- The notebooks: nbval runs each one once, in an empty folder ---------------------------
