@@ -38,6 +38,8 @@ const browser = await launchChromium(config.chromium);
 // through the DevTools protocol to use Chromium's faster PNG encoder (optimizeForSpeed;
 // still lossless, only the compression is lighter). The book's longest pages are
 // some 30,000 pixels tall, and encoding them dominated the time of the screenshot.
+const SHOT_STYLE = ".bd-header, .skip-link, .bd-header-announcement { visibility: hidden !important; }";
+
 async function fullPageScreenshot(context, tab, path) {
   const cdp = await context.newCDPSession(tab);
   try {
@@ -251,7 +253,8 @@ async function checkPage(context, page) {
         const file = join(config.screenshots, `${shot.name}-${width}.png`);
         try {
           await target.scrollIntoViewIfNeeded({ timeout: 5000 });
-          await target.screenshot({ path: file, timeout: 10000 });
+          // The theme's sticky header and skip link would be stitched into a tall element's shot.
+          await target.screenshot({ path: file, timeout: 10000, style: SHOT_STYLE });
           result.shots.push({ name: shot.name, width, file });
         } catch (error) {
           result.shots.push({ name: shot.name, width, file: null, error: String(error).slice(0, 300) });

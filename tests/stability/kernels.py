@@ -14,6 +14,8 @@ of :data:`CANDIDATE_KERNELS` that OpenBLAS reports differently from the
 default), one with 1 thread and one with 2, and the default kernel with 2
 threads (the book's own runs pin 1).
 
+The configurations run side by side, one per core, each in its own process.
+
 Usage: ``python tests/stability/kernels.py [--only N] [pytest args...]``.
 """
 from __future__ import annotations
@@ -78,25 +80,33 @@ def configurations() -> list[tuple[str, dict, dict]]:
     return result
 
 
+def run_configuration(label: str, env: dict, argv: list[str]) -> tuple[str, int, str, float]:
+    """One nbval run over the chapters under ``env``: (label, exit code, output, seconds)."""
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--nbval",
+                          "--nbval-current-env", "-o", "addopts=", str(PROBE), "chapters", *argv],
+                         cwd=ROOT, env=env, capture_output=True, text=True)
+    return label, run.returncode, run.stdout + run.stderr, time.perf_counter() - start
+
+
 def main(argv: list[str]) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
     only = None
     if argv[:1] == ["--only"]:
         only, argv = int(argv[1]), argv[2:]
-    configs = configurations()
+    configs = [config for number, config in enumerate(configurations()) if only in (None, number)]
     failures = []
-    for number, (label, env, _) in enumerate(configs):
-        if only is not None and number != only:
-            continue
-        print(f"\n=== nbval under the {label} ===", flush=True)
-        start = time.perf_counter()
-        code = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--nbval",
-                               "--nbval-current-env", "-o", "addopts=", str(PROBE), "chapters", *argv],
-                              cwd=ROOT, env=env).returncode
-        print(f"=== {label}: {'passed' if code == 0 else 'FAILED'} in {time.perf_counter() - start:.0f} s",
-              flush=True)
-        if code != 0:
-            failures.append(label)
-    ran = len(configs) if only is None else 1
+    # The runs are independent and each is mostly one busy core: one at a time per core.
+    with ThreadPoolExecutor(max_workers=max(1, len(os.sched_getaffinity(0)))) as pool:
+        runs = [pool.submit(run_configuration, label, env, argv) for label, env, _ in configs]
+        for future in runs:
+            label, code, output, seconds = future.result()
+            print(f"\n=== nbval under the {label} ===\n{output.rstrip()}", flush=True)
+            print(f"=== {label}: {'passed' if code == 0 else 'FAILED'} in {seconds:.0f} s", flush=True)
+            if code != 0:
+                failures.append(label)
+    ran = len(configs)
     summary = f"kernels: {ran - len(failures)} passed, {len(failures)} failed"
     if failures:
         print("\nStored outputs differ under: " + "; ".join(failures)
