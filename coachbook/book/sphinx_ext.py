@@ -144,10 +144,11 @@ def _fix_page(app, pagename, templatename, context, doctree):
         context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
         has_chart = 'class="coachbook-chart"' in context["body"]
         if app.builder.format == "html" and "pathto" in context:
-            context["body"] = _csv_downloads_to_files(app, context["body"], context["pathto"])
-            context["body"] = _unwrap_plain_tokens(context["body"])
-        if has_chart and app.builder.format == "html" and "pathto" in context:
-            context["body"] = _static_charts_to_files(app, context["body"], context["pathto"])
+            body = _csv_downloads_to_files(app, context["body"], context["pathto"])
+            body = _unwrap_plain_tokens(body)
+            if has_chart:
+                body = _static_charts_to_files(app, body, context["pathto"])
+            context["body"] = body
     scripts = context.get("script_files")
     if not scripts:
         return
